@@ -1,0 +1,383 @@
+package fgruntime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+)
+
+// Handler is the aws-lambda-go handler shape every APIG-triggered function has.
+type Handler func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+
+// InvokeFunc handles a raw invocation payload (timer and asynchronous triggers).
+type InvokeFunc func(ctx context.Context, payload []byte) ([]byte, error)
+
+// Mode is how the binary talks to its platform.
+type Mode string
+
+const (
+	ModeCustom Mode = "custom" // FunctionGraph custom runtime (bootstrap polls RUNTIME_API_ADDR)
+	ModeHTTP   Mode = "http"   // FunctionGraph HTTP function (net/http on 127.0.0.1:8000)
+	ModeLambda Mode = "lambda" // AWS Lambda (lambda.Start)
+)
+
+const (
+	// maxEventBytes caps one invocation event; FunctionGraph's synchronous payload
+	// limit is 6 MB, so anything larger is not a real event.
+	maxEventBytes = 8 << 20
+	// DefaultHTTPAddr is where FunctionGraph HTTP functions must listen.
+	DefaultHTTPAddr = "127.0.0.1:8000"
+)
+
+// DetectMode picks the mode from the environment and arguments: AWS first (its
+// variable is unambiguous), then an explicit -http flag or FG_RUNTIME_MODE=http (an
+// HTTP function's bootstrap passes it), then RUNTIME_API_ADDR for the custom runtime,
+// and HTTP otherwise so a bare binary can be run by hand.
+func DetectMode(args []string, getenv func(string) string) Mode {
+	if getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		return ModeLambda
+	}
+	for _, a := range args {
+		if a == "-http" || a == "--http" {
+			return ModeHTTP
+		}
+	}
+	if strings.EqualFold(getenv("FG_RUNTIME_MODE"), "http") {
+		return ModeHTTP
+	}
+	if getenv("RUNTIME_API_ADDR") != "" {
+		return ModeCustom
+	}
+	return ModeHTTP
+}
+
+// Start runs an APIG handler under whichever platform launched the binary and only
+// returns when the platform stops it.
+func Start(h Handler) {
+	mode := DetectMode(os.Args[1:], os.Getenv)
+	if mode == ModeLambda {
+		lambda.Start(h)
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch mode {
+	case ModeCustom:
+		err = RunCustom(ctx, os.Getenv("RUNTIME_API_ADDR"), APIGInvoker(h), invocationTimeout(os.Getenv))
+	default:
+		err = ServeHTTP(ctx, httpAddr(os.Getenv), h)
+	}
+	exit(err)
+}
+
+// StartInvoke runs a raw-payload handler (timer or asynchronous invocations).
+func StartInvoke(fn InvokeFunc) {
+	mode := DetectMode(os.Args[1:], os.Getenv)
+	if mode == ModeLambda {
+		lambda.Start(func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
+			return fn(ctx, payload)
+		})
+		return
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch mode {
+	case ModeCustom:
+		err = RunCustom(ctx, os.Getenv("RUNTIME_API_ADDR"), fn, invocationTimeout(os.Getenv))
+	default:
+		err = serveInvokeHTTP(ctx, httpAddr(os.Getenv), fn)
+	}
+	exit(err)
+}
+
+func exit(err error) {
+	if err != nil && !errors.Is(err, context.Canceled) {
+		slog.Error("runtime stopped", "err", err)
+		os.Exit(1)
+	}
+}
+
+func httpAddr(getenv func(string) string) string {
+	if a := getenv("FG_HTTP_ADDR"); a != "" {
+		return a
+	}
+	return DefaultHTTPAddr
+}
+
+// invocationTimeout reads RUNTIME_TIMEOUT (seconds) so handlers see a deadline a
+// little before the platform kills the invocation.
+func invocationTimeout(getenv func(string) string) time.Duration {
+	n, err := strconv.Atoi(getenv("RUNTIME_TIMEOUT"))
+	if err != nil || n <= 0 {
+		return 0
+	}
+	d := time.Duration(n) * time.Second
+	if d > 2*time.Second {
+		d -= 500 * time.Millisecond
+	}
+	return d
+}
+
+// APIGInvoker adapts an APIG handler to raw payloads: event JSON in, FunctionGraph
+// response JSON out.
+func APIGInvoker(h Handler) InvokeFunc {
+	return func(ctx context.Context, payload []byte) ([]byte, error) {
+		var ev Event
+		if err := json.Unmarshal(payload, &ev); err != nil {
+			return nil, fmt.Errorf("decoding APIG event: %w", err)
+		}
+		resp, err := h(ctx, ev.Request())
+		if err != nil {
+			return nil, err
+		}
+		return json.Marshal(FromProxyResponse(resp))
+	}
+}
+
+// RunCustom is the custom-runtime loop: fetch the next invocation, run it, post the
+// result or the error, forever. It returns when ctx ends or the runtime API stays
+// unreachable.
+func RunCustom(ctx context.Context, addr string, fn InvokeFunc, timeout time.Duration) error {
+	if addr == "" {
+		return errors.New("fgruntime: RUNTIME_API_ADDR is empty")
+	}
+	base := "http://" + addr + "/v1/runtime/invocation/"
+	client := &http.Client{Transport: &http.Transport{
+		DialContext:         (&net.Dialer{Timeout: 5 * time.Second}).DialContext,
+		MaxIdleConnsPerHost: 2,
+	}}
+	failures := 0
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		id, payload, err := nextInvocation(ctx, client, base)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			failures++
+			if failures >= 10 {
+				return fmt.Errorf("fgruntime: runtime API unreachable: %w", err)
+			}
+			time.Sleep(time.Duration(failures) * 100 * time.Millisecond)
+			continue
+		}
+		failures = 0
+		out, ierr := invokeSafely(ctx, fn, payload, timeout)
+		if ierr != nil {
+			body, _ := json.Marshal(map[string]string{"errorMessage": ierr.Error(), "errorType": "FunctionError"})
+			err = post(ctx, client, base+"error/"+id, body)
+		} else {
+			err = post(ctx, client, base+"response/"+id, out)
+		}
+		if err != nil {
+			slog.Error("posting invocation result", "requestId", id, "err", err)
+		}
+	}
+}
+
+func nextInvocation(ctx context.Context, client *http.Client, base string) (string, []byte, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"request", nil)
+	if err != nil {
+		return "", nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return "", nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", nil, fmt.Errorf("next invocation: HTTP %d", resp.StatusCode)
+	}
+	id := resp.Header.Get("X-Cff-Request-Id")
+	if id == "" {
+		return "", nil, errors.New("next invocation: no X-Cff-Request-Id header")
+	}
+	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxEventBytes+1))
+	if err != nil {
+		return "", nil, err
+	}
+	if len(payload) > maxEventBytes {
+		return "", nil, fmt.Errorf("next invocation: event over %d bytes", maxEventBytes)
+	}
+	return id, payload, nil
+}
+
+func post(ctx context.Context, client *http.Client, url string, body []byte) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// invokeSafely runs one invocation with its deadline and turns a panic into an error
+// so the loop survives it.
+func invokeSafely(ctx context.Context, fn InvokeFunc, payload []byte, timeout time.Duration) (out []byte, err error) {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			slog.Error("handler panicked", "panic", fmt.Sprint(r))
+			out, err = nil, errors.New("handler panicked")
+		}
+	}()
+	return fn(ctx, payload)
+}
+
+// ServeHTTP runs an APIG handler as a FunctionGraph HTTP function until ctx ends.
+func ServeHTTP(ctx context.Context, addr string, h Handler) error {
+	return serve(ctx, addr, HTTPHandler(h))
+}
+
+func serveInvokeHTTP(ctx context.Context, addr string, fn InvokeFunc) error {
+	return serve(ctx, addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		payload, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
+		if err != nil || len(payload) > maxEventBytes {
+			http.Error(w, "payload too large or unreadable", http.StatusRequestEntityTooLarge)
+			return
+		}
+		out, err := invokeSafely(r.Context(), fn, payload, 0)
+		if err != nil {
+			http.Error(w, "invocation failed", http.StatusInternalServerError)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(out)
+	}))
+}
+
+func serve(ctx context.Context, addr string, h http.Handler) error {
+	srv := &http.Server{
+		Addr:              addr,
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(shutdown)
+		return ctx.Err()
+	}
+}
+
+// HTTPHandler translates plain HTTP requests into APIG-shaped requests, as an HTTP
+// function receives them, and writes the handler's answer back.
+func HTTPHandler(h Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		req, err := RequestFromHTTP(r, maxEventBytes)
+		if err != nil {
+			http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+			return
+		}
+		resp, err := func() (resp events.APIGatewayProxyResponse, err error) {
+			defer func() {
+				if p := recover(); p != nil {
+					slog.Error("handler panicked", "panic", fmt.Sprint(p))
+					err = errors.New("handler panicked")
+				}
+			}()
+			return h(r.Context(), req)
+		}()
+		if err != nil {
+			http.Error(w, "internal error", http.StatusInternalServerError)
+			return
+		}
+		WriteHTTP(w, FromProxyResponse(resp))
+	})
+}
+
+// RequestFromHTTP builds the APIG-shaped request for an HTTP request, reading at
+// most limit body bytes.
+func RequestFromHTTP(r *http.Request, limit int64) (events.APIGatewayProxyRequest, error) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return events.APIGatewayProxyRequest{}, err
+	}
+	if int64(len(body)) > limit {
+		return events.APIGatewayProxyRequest{}, errors.New("body too large")
+	}
+	headers := Values{}
+	for k, vals := range r.Header {
+		headers[strings.ToLower(k)] = vals
+	}
+	if r.Host != "" {
+		headers["host"] = []string{r.Host}
+	}
+	query := Values{}
+	for k, vals := range r.URL.Query() {
+		query[k] = vals
+	}
+	ev := Event{
+		Body:                  string(body),
+		HTTPMethod:            r.Method,
+		Path:                  r.URL.Path,
+		Headers:               headers,
+		QueryStringParameters: query,
+		RequestContext:        RequestContext{SourceIP: sourceIP(r), RequestID: r.Header.Get("X-Cff-Request-Id")},
+	}
+	return ev.Request(), nil
+}
+
+func sourceIP(r *http.Request) string {
+	if ip := r.Header.Get("X-Apig-Source-Ip"); ip != "" {
+		return ip
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// WriteHTTP writes a FunctionGraph response to an http.ResponseWriter.
+func WriteHTTP(w http.ResponseWriter, resp Response) {
+	body, err := resp.BodyBytes()
+	if err != nil {
+		http.Error(w, "response body is flagged base64 but does not decode", http.StatusBadGateway)
+		return
+	}
+	for k, v := range resp.Headers {
+		w.Header().Set(k, v)
+	}
+	w.Header().Set("Content-Length", itoa(len(body)))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
+}

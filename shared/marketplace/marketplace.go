@@ -1,0 +1,172 @@
+// Package marketplace holds the domain of a KooGallery seller: result codes, the
+// answer envelope, instances and their states. It has no dependencies beyond the
+// standard library, so every other package can share its vocabulary.
+package marketplace
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Code is a 6-character KooGallery result code.
+type Code string
+
+// Result codes (spec/saas-basic.md §5).
+const (
+	Success          Code = "000000"
+	AuthFailed       Code = "000001"
+	BadRequest       Code = "000002"
+	InstanceNotFound Code = "000003"
+	Processing       Code = "000004"
+	InternalError    Code = "000005"
+	NoResource       Code = "000100"
+	PhoneConflict    Code = "000101"
+	EmailConflict    Code = "000102"
+	AlreadyPurchased Code = "000103"
+	ProductInternal  Code = "000104"
+	BenefitConflict  Code = "000105"
+	SoldOut          Code = "000106"
+	EmailDomainTaken Code = "000107"
+)
+
+// Valid reports whether c is a well-formed result code (six ASCII digits).
+func (c Code) Valid() bool {
+	if len(c) != 6 {
+		return false
+	}
+	for i := 0; i < 6; i++ {
+		if c[i] < '0' || c[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// DefaultMessage is the resultMsg used when an answer gives none.
+func (c Code) DefaultMessage() string {
+	switch c {
+	case Success:
+		return "success."
+	case AuthFailed:
+		return "authentication failed"
+	case BadRequest:
+		return "invalid request parameter"
+	case InstanceNotFound:
+		return "instance does not exist"
+	case Processing:
+		return "request is being processed"
+	case InternalError:
+		return "internal service error"
+	}
+	return "failed"
+}
+
+// MaxMessageLen is the documented length of resultMsg.
+const MaxMessageLen = 255
+
+// Result is the common head of every answer. Concrete answers embed it first so
+// resultCode and resultMsg lead the JSON object.
+type Result struct {
+	ResultCode Code   `json:"resultCode"`
+	ResultMsg  string `json:"resultMsg"`
+}
+
+// Code returns the result code; it makes every answer a Reply.
+func (r Result) Code() Code { return r.ResultCode }
+
+// Reply is any answer value: a JSON object that starts with a Result.
+type Reply interface{ Code() Code }
+
+// NewResult builds a bare answer with a message (the default one when msg is empty).
+func NewResult(c Code, msg string) Result {
+	if msg == "" {
+		msg = c.DefaultMessage()
+	}
+	if len(msg) > MaxMessageLen {
+		msg = msg[:MaxMessageLen]
+	}
+	return Result{ResultCode: c, ResultMsg: msg}
+}
+
+// Error is a failure that maps to a specific result code, such as a bad parameter.
+// Its message is safe to send to the marketplace.
+type Error struct {
+	Code Code
+	Msg  string
+}
+
+func (e *Error) Error() string { return string(e.Code) + ": " + e.Msg }
+
+// Errorf builds an *Error.
+func Errorf(c Code, format string, args ...any) *Error {
+	return &Error{Code: c, Msg: fmt.Sprintf(format, args...)}
+}
+
+// ResultFor turns any error into an answer: an *Error keeps its code and message,
+// anything else is an internal error whose detail stays in the logs.
+func ResultFor(err error) Result {
+	var e *Error
+	if errors.As(err, &e) {
+		return NewResult(e.Code, e.Msg)
+	}
+	return NewResult(InternalError, "")
+}
+
+// ProvisionState is where an instance stands in provisioning.
+type ProvisionState string
+
+const (
+	Provisioning ProvisionState = "PROVISIONING"
+	Active       ProvisionState = "ACTIVE"
+	Failed       ProvisionState = "FAILED"
+)
+
+// Status is the lifecycle status the marketplace drives.
+type Status string
+
+const (
+	Normal   Status = "NORMAL"
+	Frozen   Status = "FROZEN"
+	Released Status = "RELEASED"
+)
+
+// AppInfo is the access information queryInstance returns (spec §4.2).
+type AppInfo struct {
+	FrontEndURL string `json:"frontEndUrl"`
+	AdminURL    string `json:"adminUrl,omitempty"`
+	UserName    string `json:"userName,omitempty"`
+	Password    string `json:"password,omitempty"`
+	Memo        string `json:"memo,omitempty"`
+}
+
+// Instance is a SaaS instance as the seller keeps it.
+type Instance struct {
+	InstanceID        string
+	OrderID           string
+	OrderLineID       string
+	OnDemandProductID string // set only for pay-per-use instances, the second idempotency key
+	BusinessID        string
+	ProductID         string
+	TestFlag          bool
+	State             ProvisionState
+	Status            Status
+	FailCode          Code
+	FailReason        string
+	App               *AppInfo
+	ExpireTime        *time.Time
+	Version           int
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	ReleasedAt        *time.Time
+}
+
+// Job kinds written to the outbox.
+const (
+	JobProvision = "provision"
+	JobRefresh   = "refresh"
+	JobFreeze    = "freeze"
+	JobUnfreeze  = "unfreeze"
+	JobRelease   = "release"
+	JobUpgrade   = "upgrade"
+)

@@ -1,0 +1,38 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrReplay is returned when a nonce was already used within its lifetime.
+var ErrReplay = errors.New("store: nonce already used")
+
+// RememberNonce records the nonce of a verified request; a second use within its
+// lifetime returns ErrReplay. Only verified requests reach it, so forged traffic
+// cannot grow the table.
+func (s *Store) RememberNonce(ctx context.Context, scope, nonce string, expires time.Time) error {
+	_, err := s.db.ExecContext(ctx,
+		"INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?)",
+		scope, nonce, expires.UTC())
+	if IsDuplicate(err) {
+		return ErrReplay
+	}
+	if err != nil {
+		return fmt.Errorf("store: remembering nonce: %w", err)
+	}
+	return nil
+}
+
+// PurgeNonces deletes up to limit nonces that expired before now and reports how many.
+func (s *Store) PurgeNonces(ctx context.Context, limit int) (int64, error) {
+	res, err := s.db.ExecContext(ctx,
+		"DELETE FROM nonces WHERE expires_at < ? ORDER BY expires_at LIMIT ?", s.now(), limit)
+	if err != nil {
+		return 0, fmt.Errorf("store: purging nonces: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n, nil
+}

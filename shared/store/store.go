@@ -1,0 +1,178 @@
+// Package store is the MySQL access of every function: connection settings tuned for
+// one FunctionGraph instance, embedded migrations, and the statements that carry the
+// protocol's idempotency through PRIMARY and UNIQUE keys. A duplicate-key error
+// (MySQL 1062) always means "already done": the caller answers with what is stored.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+	"github.com/jmoiron/sqlx"
+	"github.com/pressly/goose/v3"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Options size the connection pool. The zero value suits one event-function
+// instance, which serves one request at a time.
+type Options struct {
+	MaxOpen     int           // default 4
+	MaxIdle     int           // default 2
+	MaxLifetime time.Duration // default 5m: RDS proxies and NAT drop idle flows
+	DialTimeout time.Duration // default 3s: a DB outage must still leave time to answer
+	IOTimeout   time.Duration // default 5s
+}
+
+func (o Options) withDefaults() Options {
+	if o.MaxOpen <= 0 {
+		o.MaxOpen = 4
+	}
+	if o.MaxIdle <= 0 {
+		o.MaxIdle = 2
+	}
+	if o.MaxIdle > o.MaxOpen {
+		o.MaxIdle = o.MaxOpen
+	}
+	if o.MaxLifetime <= 0 {
+		o.MaxLifetime = 5 * time.Minute
+	}
+	if o.DialTimeout <= 0 {
+		o.DialTimeout = 3 * time.Second
+	}
+	if o.IOTimeout <= 0 {
+		o.IOTimeout = 5 * time.Second
+	}
+	return o
+}
+
+// NormalizeDSN parses a go-sql-driver DSN and forces the settings the store relies
+// on: interpolateParams (one round trip per statement instead of prepare+execute+
+// close), parseTime in UTC, utf8mb4, and bounded dial and I/O timeouts. Times are
+// always passed from Go in UTC, never taken from NOW(), so the server's time zone
+// does not matter.
+func NormalizeDSN(dsn string, o Options) (*mysql.Config, error) {
+	cfg, err := mysql.ParseDSN(dsn)
+	if err != nil {
+		// The driver's message can quote the DSN, which may hold a password.
+		return nil, errors.New("store: DB_DSN is not a valid MySQL DSN (user:pass@tcp(host:3306)/db)")
+	}
+	o = o.withDefaults()
+	cfg.InterpolateParams = true
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Collation = "utf8mb4_general_ci"
+	if cfg.Timeout == 0 {
+		cfg.Timeout = o.DialTimeout
+	}
+	if cfg.ReadTimeout == 0 {
+		cfg.ReadTimeout = o.IOTimeout
+	}
+	if cfg.WriteTimeout == 0 {
+		cfg.WriteTimeout = o.IOTimeout
+	}
+	return cfg, nil
+}
+
+// Store is the database handle of one function instance.
+type Store struct {
+	db  *sqlx.DB
+	now func() time.Time
+}
+
+// Open connects with a normalized DSN. It does not ping: a function instance must
+// come up (and answer 000005) even while the database is unreachable.
+func Open(dsn string, o Options) (*Store, error) {
+	cfg, err := NormalizeDSN(dsn, o)
+	if err != nil {
+		return nil, err
+	}
+	connector, err := mysql.NewConnector(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("store: connector: %w", err)
+	}
+	o = o.withDefaults()
+	db := sqlx.NewDb(sql.OpenDB(connector), "mysql")
+	db.SetMaxOpenConns(o.MaxOpen)
+	db.SetMaxIdleConns(o.MaxIdle)
+	db.SetConnMaxLifetime(o.MaxLifetime)
+	db.SetConnMaxIdleTime(time.Minute)
+	return New(db), nil
+}
+
+// New wraps an existing handle (tests, tools).
+func New(db *sqlx.DB) *Store {
+	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+}
+
+// WithClock returns a copy of the store that reads time from now (tests).
+func (s *Store) WithClock(now func() time.Time) *Store {
+	c := *s
+	c.now = func() time.Time { return now().UTC() }
+	return &c
+}
+
+// DB exposes the handle for tools and tests.
+func (s *Store) DB() *sqlx.DB { return s.db }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Ping checks connectivity.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// MigrationsFS returns the embedded migrations (for tools that list them).
+func MigrationsFS() fs.FS {
+	sub, _ := fs.Sub(migrations, "migrations")
+	return sub
+}
+
+// Migrate applies every pending migration and returns how many ran.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	p, err := goose.NewProvider(goose.DialectMySQL, s.db.DB, MigrationsFS())
+	if err != nil {
+		return 0, fmt.Errorf("store: migrations: %w", err)
+	}
+	res, err := p.Up(ctx)
+	if err != nil {
+		return len(res), fmt.Errorf("store: applying migrations: %w", err)
+	}
+	return len(res), nil
+}
+
+// IsDuplicate reports whether err is MySQL's duplicate-key error 1062.
+func IsDuplicate(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1062
+}
+
+// inTx runs fn in a transaction and commits it, rolling back on any error or panic.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: begin: %w", err)
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = tx.Rollback()
+			panic(p)
+		}
+		if err != nil {
+			_ = tx.Rollback()
+		}
+	}()
+	if err = fn(tx); err != nil {
+		return err
+	}
+	if err = tx.Commit(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	return nil
+}
