@@ -39,9 +39,9 @@ type Server struct {
 // Start listens on addr (host:port; port 0 picks a free one) and serves an empty
 // in-memory catalog. Databases are created with CREATE DATABASE.
 func Start(addr string) (*Server, error) {
-	// The engine logs every connection at info level; the local run only wants
-	// warnings.
-	logrus.SetLevel(logrus.WarnLevel)
+	// The engine logs every connection at info level and warns about settings that
+	// only matter to a shared server; the local run only wants errors.
+	logrus.SetLevel(logrus.ErrorLevel)
 
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

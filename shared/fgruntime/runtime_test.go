@@ -272,3 +272,33 @@ func TestHTTPHandler(t *testing.T) {
 		t.Errorf("got %d %q %q", resp.StatusCode, b, resp.Header.Get("X-Echo"))
 	}
 }
+
+// FuzzEvent checks the APIG event adapter never panics on arbitrary events and that
+// a decoded request always has lower-case header names.
+func FuzzEvent(f *testing.F) {
+	for _, name := range []string{"documented-example.json", "newinstance-signed-base64.json", "newinstance-signed-array-values.json"} {
+		b, err := os.ReadFile("../../testdata/apig-events/" + name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"headers":{"A":[1,[2]]},"isBase64Encoded":true,"body":"####"}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		inv := APIGInvoker(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			for k := range req.Headers {
+				if k != strings.ToLower(k) {
+					t.Fatalf("header %q not lower-cased", k)
+				}
+			}
+			return events.APIGatewayProxyResponse{Body: req.Body}, nil
+		})
+		out, err := inv(context.Background(), payload)
+		if err != nil {
+			return
+		}
+		if _, err := ParseResponse(out); err != nil {
+			t.Fatalf("adapter produced an invalid answer: %v", err)
+		}
+	})
+}

@@ -144,6 +144,7 @@ func (s *Store) CreateInstance(ctx context.Context, in marketplace.Instance) (Cr
 	in.CreatedAt, in.UpdatedAt = now, now
 	var jobID int64
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		jobID = 0
 		_, err := tx.ExecContext(ctx,
 			`INSERT INTO instances (instance_id, order_id, order_line_id, ondemand_product_id, business_id, product_id,
 			   test_flag, state, status, version, created_at, updated_at)
@@ -237,6 +238,7 @@ func (s *Store) ApplyRefresh(ctx context.Context, r Refresh) (Change, error) {
 	now := s.now()
 	var ch Change
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		ch = Change{}
 		status, _, err := lockInstance(ctx, tx, r.InstanceID)
 		if err != nil {
 			return err
@@ -279,6 +281,7 @@ func (s *Store) SetStatus(ctx context.Context, id string, target marketplace.Sta
 	now := s.now()
 	var ch Change
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		ch = Change{}
 		status, version, err := lockInstance(ctx, tx, id)
 		if err != nil {
 			return err
@@ -306,6 +309,7 @@ func (s *Store) Release(ctx context.Context, id, orderID, orderLineID string) (C
 	now := s.now()
 	var ch Change
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		ch = Change{}
 		status, version, err := lockInstance(ctx, tx, id)
 		if err != nil {
 			return err
@@ -334,6 +338,7 @@ func (s *Store) RecordUpgrade(ctx context.Context, id, orderID, orderLineID stri
 	now := s.now()
 	var ch Change
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		ch = Change{}
 		if _, _, err := lockInstance(ctx, tx, id); err != nil {
 			return err
 		}

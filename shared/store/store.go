@@ -154,7 +154,20 @@ func IsDuplicate(err error) bool {
 }
 
 // inTx runs fn in a transaction and commits it, rolling back on any error or panic.
-func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
+// A deadlock (1213), which InnoDB can raise when several transactions wait on the
+// same unique key, reruns fn from the start, so fn must only change state through
+// tx and reset what it reports.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if err = s.tryTx(ctx, fn); !isDeadlock(err) {
+			return err
+		}
+	}
+	return err
+}
+
+func (s *Store) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -175,4 +188,9 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err error
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+func isDeadlock(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && me.Number == 1213
 }
