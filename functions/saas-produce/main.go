@@ -1,0 +1,14 @@
+// Command saas-produce is the FunctionGraph function behind POST /saas/produce: the
+// SaaS basic interfaces (newInstance, queryInstance, refreshInstance,
+// updateInstanceStatus, releaseInstance, upgradeInstance, changeInstanceCheck).
+package main
+
+import (
+	"github.com/kgseller/kgseller/shared/app"
+	"github.com/kgseller/kgseller/shared/config"
+	"github.com/kgseller/kgseller/shared/fgruntime"
+)
+
+func main() {
+	fgruntime.Start(app.SaaSProduce(config.Env()))
+}

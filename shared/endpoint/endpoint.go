@@ -1,0 +1,242 @@
+// Package endpoint is the request pipeline every marketplace-facing function shares:
+// read the raw body once (bounded), verify the signature over exactly those bytes,
+// decode and validate, remember the nonce, run the operation, and answer with a
+// signed JSON envelope. Whatever happens (a forged request, a bad body, a database
+// outage, a panic) the answer is HTTP 200, application/json, a 6-character
+// resultCode and a Body-Sign header over the exact bytes sent.
+package endpoint
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/url"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/store"
+)
+
+// Operation is a decoded, validated request, ready to run.
+type Operation interface {
+	// Name is the activity name for logs.
+	Name() string
+	// Run performs the operation. A *marketplace.Error keeps its code; any other error
+	// becomes 000005 with the detail kept in the logs.
+	Run(ctx context.Context) (marketplace.Reply, error)
+}
+
+// Decoder validates a verified body and returns its operation. Errors should be
+// *marketplace.Error with code 000002.
+type Decoder func(body []byte) (Operation, error)
+
+// NonceStore remembers nonces of verified requests.
+type NonceStore interface {
+	RememberNonce(ctx context.Context, scope, nonce string, expires time.Time) error
+	PurgeNonces(ctx context.Context, limit int) (int64, error)
+}
+
+// Scheme selects where a request carries its signature.
+type Scheme int
+
+const (
+	// QuerySignature: V2 signature/timestamp/nonce query parameters (basic, License,
+	// license-code and order-notify interfaces).
+	QuerySignature Scheme = iota
+	// KitHeaders: x-sign/x-timestamp/x-nonce headers (joint-operation Kit).
+	KitHeaders
+)
+
+// Defaults.
+const (
+	DefaultMaxBody = 1 << 20
+	DefaultTimeout = 4 * time.Second
+)
+
+// Config assembles one endpoint.
+type Config struct {
+	Scope    string // nonce scope, one per interface type: "basic", "kit", ...
+	Scheme   Scheme
+	Verifier *kgsign.Verifier
+	Nonces   NonceStore
+	Decode   Decoder
+	MaxBody  int           // raw body limit; DefaultMaxBody when zero
+	Timeout  time.Duration // budget for the whole request; DefaultTimeout when zero
+	Logger   *slog.Logger
+	// PurgeEvery makes roughly one verified request in PurgeEvery also delete expired
+	// nonces; 0 disables it (a worker purges instead).
+	PurgeEvery int
+}
+
+// Handler builds the APIG handler of an endpoint.
+func Handler(cfg Config) fgruntime.Handler {
+	if cfg.MaxBody <= 0 {
+		cfg.MaxBody = DefaultMaxBody
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return func(ctx context.Context, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+		defer cancel()
+		t := trace{activity: "-", key: cfg.Verifier.Keys.Primary()}
+		defer func() {
+			if p := recover(); p != nil {
+				t.reason = fmt.Sprintf("panic: %v", p)
+				resp = Respond(t.key, marketplace.NewResult(marketplace.InternalError, ""))
+				t.code = marketplace.InternalError
+			}
+			cfg.log(req, t, time.Since(start))
+		}()
+		reply := cfg.serve(ctx, req, &t)
+		t.code = reply.Code()
+		return Respond(t.key, reply), nil
+	}
+}
+
+// trace collects what the request log line reports.
+type trace struct {
+	activity string
+	code     marketplace.Code
+	key      kgsign.Key
+	verified bool
+	reason   string
+}
+
+func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest, t *trace) marketplace.Reply {
+	body, err := fgruntime.RawBody(req)
+	if err != nil {
+		t.reason = "body: " + err.Error()
+		return marketplace.NewResult(marketplace.BadRequest, "request body is not valid base64")
+	}
+	if len(body) > cfg.MaxBody {
+		t.reason = fmt.Sprintf("body of %d bytes", len(body))
+		return marketplace.NewResult(marketplace.BadRequest, fmt.Sprintf("request body exceeds %d bytes", cfg.MaxBody))
+	}
+	v, err := cfg.verify(req, body)
+	if err != nil {
+		t.reason = err.Error()
+		return authFailure(err)
+	}
+	t.key, t.verified = v.Key, true
+	op, err := cfg.Decode(body)
+	if err != nil {
+		t.reason = err.Error()
+		return marketplace.ResultFor(err)
+	}
+	t.activity = op.Name()
+	if err := cfg.Nonces.RememberNonce(ctx, cfg.Scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
+		t.reason = err.Error()
+		if errors.Is(err, store.ErrReplay) {
+			return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: nonce already used")
+		}
+		return marketplace.NewResult(marketplace.InternalError, "")
+	}
+	if cfg.PurgeEvery > 0 && rand.IntN(cfg.PurgeEvery) == 0 {
+		if _, err := cfg.Nonces.PurgeNonces(ctx, 500); err != nil {
+			cfg.Logger.Warn("purging nonces", "err", err)
+		}
+	}
+	reply, err := op.Run(ctx)
+	if err != nil {
+		t.reason = err.Error()
+		return marketplace.ResultFor(err)
+	}
+	return reply
+}
+
+// errV1 marks a correctly signed call of the retired V1 interface.
+var errV1 = errors.New("V1 authToken interface")
+
+func (cfg *Config) verify(req events.APIGatewayProxyRequest, body []byte) (kgsign.Verified, error) {
+	if cfg.Scheme == KitHeaders {
+		return cfg.Verifier.VerifyKit(fgruntime.Header(req, "x-sign"), fgruntime.Header(req, "x-timestamp"),
+			fgruntime.Header(req, "x-nonce"), body)
+	}
+	sig := fgruntime.Query(req, "signature")
+	if sig == "" && fgruntime.Query(req, "authToken") != "" {
+		params := url.Values{}
+		for k, vs := range req.MultiValueQueryStringParameters {
+			params[k] = append([]string(nil), vs...)
+		}
+		for k, v := range req.QueryStringParameters {
+			if _, ok := params[k]; !ok {
+				params.Set(k, v)
+			}
+		}
+		if _, err := cfg.Verifier.VerifyV1(params); err != nil {
+			return kgsign.Verified{}, err
+		}
+		return kgsign.Verified{}, errV1
+	}
+	return cfg.Verifier.VerifyV2(sig, fgruntime.Query(req, "timestamp"), fgruntime.Query(req, "nonce"), body)
+}
+
+func authFailure(err error) marketplace.Result {
+	switch {
+	case errors.Is(err, errV1):
+		return marketplace.NewResult(marketplace.BadRequest,
+			"the V1 authToken interface is retired; bind this address to the V2 interface in the Seller Console")
+	case errors.Is(err, kgsign.ErrTooOld):
+		return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: timestamp outside the allowed window")
+	case errors.Is(err, kgsign.ErrNotSigned):
+		return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: signature, timestamp or nonce missing")
+	}
+	return marketplace.NewResult(marketplace.AuthFailed, "")
+}
+
+// nonceExpiry keeps a nonce at least as long as its timestamp can pass the window,
+// plus a margin, and never less than two minutes.
+func nonceExpiry(v kgsign.Verified, ver *kgsign.Verifier) time.Time {
+	tol := ver.Tolerance
+	if tol <= 0 {
+		tol = kgsign.DefaultTolerance
+	}
+	exp := v.Timestamp.Add(tol + time.Minute)
+	if min := time.Now().Add(2 * time.Minute); exp.Before(min) {
+		exp = min
+	}
+	return exp
+}
+
+func (cfg *Config) log(req events.APIGatewayProxyRequest, t trace, d time.Duration) {
+	attrs := []any{
+		"scope", cfg.Scope,
+		"activity", t.activity,
+		"resultCode", string(t.code),
+		"ms", float64(d.Microseconds()) / 1000,
+		"requestId", req.RequestContext.RequestID,
+		"sourceIp", req.RequestContext.Identity.SourceIP,
+	}
+	if t.verified {
+		attrs = append(attrs, "key", t.key.Label())
+	}
+	if t.reason != "" {
+		attrs = append(attrs, "reason", t.reason)
+	}
+	if t.code == marketplace.AuthFailed {
+		// What a seller needs to compare with the marketplace's side, never the key.
+		body, _ := fgruntime.RawBody(req)
+		sum := sha256.Sum256(body)
+		attrs = append(attrs, "timestamp", fgruntime.Query(req, "timestamp")+fgruntime.Header(req, "x-timestamp"),
+			"nonce", fgruntime.Query(req, "nonce")+fgruntime.Header(req, "x-nonce"),
+			"bodyBytes", len(body), "bodySha256", hex.EncodeToString(sum[:]))
+	}
+	level := slog.LevelInfo
+	if t.code == marketplace.InternalError {
+		level = slog.LevelError
+	}
+	cfg.Logger.Log(context.Background(), level, "request", attrs...)
+}

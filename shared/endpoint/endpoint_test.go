@@ -1,0 +1,232 @@
+package endpoint
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/store"
+)
+
+type memNonces struct {
+	mu   sync.Mutex
+	seen map[string]bool
+	err  error
+}
+
+func (m *memNonces) RememberNonce(_ context.Context, scope, nonce string, _ time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return m.err
+	}
+	if m.seen[scope+"/"+nonce] {
+		return store.ErrReplay
+	}
+	m.seen[scope+"/"+nonce] = true
+	return nil
+}
+
+func (m *memNonces) PurgeNonces(context.Context, int) (int64, error) { return 0, nil }
+
+type fakeOp struct {
+	run func(context.Context) (marketplace.Reply, error)
+}
+
+func (f fakeOp) Name() string { return "fake" }
+func (f fakeOp) Run(ctx context.Context) (marketplace.Reply, error) {
+	return f.run(ctx)
+}
+
+type echoReply struct {
+	marketplace.Result
+	Text string `json:"text"`
+}
+
+const key = "endpoint-test-key"
+
+func handler(scheme Scheme, nonces *memNonces, run func(context.Context) (marketplace.Reply, error)) func(events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+	h := Handler(Config{
+		Scope: "basic", Scheme: scheme, Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(key)}, Nonces: nonces,
+		Decode: func(body []byte) (Operation, error) {
+			if string(body) == "bad" {
+				return nil, marketplace.Errorf(marketplace.BadRequest, "invalid request parameter: bad")
+			}
+			return fakeOp{run: run}, nil
+		},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	return func(req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
+		resp, err := h(context.Background(), req)
+		if err != nil {
+			panic(err)
+		}
+		return resp
+	}
+}
+
+func signed(body string, kit bool) events.APIGatewayProxyRequest {
+	k := kgsign.NewKey([]byte(key), "t")
+	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
+	nonce := "n-" + strconv.FormatInt(time.Now().UnixNano(), 10)
+	req := events.APIGatewayProxyRequest{Body: body, Headers: map[string]string{}, QueryStringParameters: map[string]string{}}
+	if kit {
+		req.Headers["x-sign"] = kgsign.KitSignature(k, nonce, ts, []byte(body), false)
+		req.Headers["x-timestamp"], req.Headers["x-nonce"] = ts, nonce
+	} else {
+		req.QueryStringParameters["signature"] = kgsign.V2Signature(k, nonce, ts, []byte(body))
+		req.QueryStringParameters["timestamp"], req.QueryStringParameters["nonce"] = ts, nonce
+	}
+	return req
+}
+
+func decode(t *testing.T, resp events.APIGatewayProxyResponse) map[string]any {
+	t.Helper()
+	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "application/json" {
+		t.Fatalf("status %d headers %v", resp.StatusCode, resp.Headers)
+	}
+	if resp.Headers["Body-Sign"] != kgsign.BodySignHeader(kgsign.NewKey([]byte(key), "t"), []byte(resp.Body)) {
+		t.Fatalf("Body-Sign does not verify: %v", resp.Headers)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func ok(context.Context) (marketplace.Reply, error) {
+	return echoReply{Result: marketplace.NewResult(marketplace.Success, ""), Text: "中文 ✓ 😀 <b>"}, nil
+}
+
+func TestAnswersAndAsciiJSON(t *testing.T) {
+	h := handler(QuerySignature, &memNonces{seen: map[string]bool{}}, ok)
+	resp := h(signed(`{}`, false))
+	m := decode(t, resp)
+	if m["resultCode"] != "000000" || m["text"] != "中文 ✓ 😀 <b>" {
+		t.Fatalf("answer %v", m)
+	}
+	if !strings.Contains(resp.Body, `\u4e2d\u6587`) || !strings.Contains(resp.Body, `\ud83d\ude00`) {
+		t.Fatalf("non-ASCII not escaped: %s", resp.Body)
+	}
+	if !strings.HasPrefix(resp.Body, `{"resultCode":"000000","resultMsg":"success."`) {
+		t.Fatalf("resultCode must lead: %s", resp.Body)
+	}
+}
+
+func TestKitScheme(t *testing.T) {
+	h := handler(KitHeaders, &memNonces{seen: map[string]bool{}}, ok)
+	if m := decode(t, h(signed(`{}`, true))); m["resultCode"] != "000000" {
+		t.Fatalf("kit: %v", m)
+	}
+	if m := decode(t, h(signed(`{}`, false))); m["resultCode"] != "000001" {
+		t.Fatalf("query-signed request accepted by a Kit endpoint: %v", m)
+	}
+}
+
+func TestPanicAndInternalErrors(t *testing.T) {
+	nonces := &memNonces{seen: map[string]bool{}}
+	panicky := handler(QuerySignature, nonces, func(context.Context) (marketplace.Reply, error) { panic("boom") })
+	if m := decode(t, panicky(signed(`{}`, false))); m["resultCode"] != "000005" {
+		t.Fatalf("panic: %v", m)
+	}
+	failing := handler(QuerySignature, nonces, func(context.Context) (marketplace.Reply, error) {
+		return nil, errors.New("dial tcp 10.0.0.5:3306: secret detail")
+	})
+	resp := failing(signed(`{}`, false))
+	if m := decode(t, resp); m["resultCode"] != "000005" || strings.Contains(resp.Body, "10.0.0.5") {
+		t.Fatalf("internal error leaked or wrong code: %s", resp.Body)
+	}
+	coded := handler(QuerySignature, nonces, func(context.Context) (marketplace.Reply, error) {
+		return nil, marketplace.Errorf(marketplace.InstanceNotFound, "no such instance")
+	})
+	if m := decode(t, coded(signed(`{}`, false))); m["resultCode"] != "000003" {
+		t.Fatalf("coded error: %v", m)
+	}
+	nonces.err = errors.New("database down")
+	if m := decode(t, handler(QuerySignature, nonces, ok)(signed(`{}`, false))); m["resultCode"] != "000005" {
+		t.Fatalf("nonce store outage: %v", m)
+	}
+}
+
+func TestBadBodyAndReplay(t *testing.T) {
+	nonces := &memNonces{seen: map[string]bool{}}
+	h := handler(QuerySignature, nonces, ok)
+	if m := decode(t, h(signed("bad", false))); m["resultCode"] != "000002" {
+		t.Fatalf("bad body: %v", m)
+	}
+	if len(nonces.seen) != 0 {
+		t.Fatalf("a rejected body stored its nonce")
+	}
+	req := signed(`{}`, false)
+	decode(t, h(req))
+	if m := decode(t, h(req)); m["resultCode"] != "000001" {
+		t.Fatalf("replay: %v", m)
+	}
+	b64 := signed(`{}`, false)
+	b64.IsBase64Encoded, b64.Body = true, "!!!"
+	if m := decode(t, h(b64)); m["resultCode"] != "000002" {
+		t.Fatalf("undecodable base64 body: %v", m)
+	}
+}
+
+func TestV1Recognised(t *testing.T) {
+	h := handler(QuerySignature, &memNonces{seen: map[string]bool{}}, ok)
+	params := url.Values{"activity": {"newInstance"}, "orderId": {"CS1"}, "timeStamp": {"20200727073711903"}}
+	params.Set("authToken", kgsign.V1AuthToken(kgsign.NewKey([]byte(key), "t"), "20200727073711903", kgsign.V1Message(params)))
+	req := events.APIGatewayProxyRequest{HTTPMethod: "GET", QueryStringParameters: map[string]string{}}
+	for k := range params {
+		req.QueryStringParameters[k] = params.Get(k)
+	}
+	m := decode(t, h(req))
+	if m["resultCode"] != "000002" || !strings.Contains(m["resultMsg"].(string), "V1") {
+		t.Fatalf("signed V1 call: %v", m)
+	}
+	req.QueryStringParameters["orderId"] = "CS2"
+	if m := decode(t, h(req)); m["resultCode"] != "000001" {
+		t.Fatalf("forged V1 call: %v", m)
+	}
+}
+
+func TestMisconfigured(t *testing.T) {
+	h := Misconfigured(kgsign.MustKeySet(key), errors.New("configuration: missing required setting(s): DB_DSN"), slog.New(slog.DiscardHandler))
+	resp, err := h(context.Background(), events.APIGatewayProxyRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := decode(t, resp); m["resultCode"] != "000005" {
+		t.Fatalf("misconfigured: %v", m)
+	}
+	// Without any key the answer keeps its shape, unsigned.
+	resp, _ = Misconfigured(kgsign.KeySet{}, errors.New("x"), slog.New(slog.DiscardHandler))(context.Background(), events.APIGatewayProxyRequest{})
+	if resp.StatusCode != 200 || !strings.Contains(resp.Body, `"000005"`) {
+		t.Fatalf("keyless misconfigured answer: %+v", resp)
+	}
+}
+
+func TestASCIIJSONRoundTrip(t *testing.T) {
+	for _, s := range []string{"plain", "é", "中文", "😀x😀", "\u2028", "混合 mixed 😀"} {
+		b, _ := json.Marshal(map[string]string{"v": s})
+		out := asciiJSON(b)
+		for _, c := range out {
+			if c > 127 {
+				t.Fatalf("%q: non-ASCII output %s", s, out)
+			}
+		}
+		var back map[string]string
+		if err := json.Unmarshal(out, &back); err != nil || back["v"] != s {
+			t.Fatalf("%q: round trip %q %v", s, back["v"], err)
+		}
+	}
+}

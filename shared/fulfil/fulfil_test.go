@@ -1,0 +1,216 @@
+package fulfil_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/kgseller/kgseller/shared/dbtest"
+	"github.com/kgseller/kgseller/shared/fulfil"
+	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/store"
+)
+
+// flaky fails the first n provisioning calls, then succeeds; it counts every call.
+type flaky struct {
+	provision.Static
+	failFirst int32
+	calls     atomic.Int32
+	permanent bool
+	notified  atomic.Int32
+}
+
+func (f *flaky) Provision(ctx context.Context, inst marketplace.Instance) (marketplace.AppInfo, error) {
+	n := f.calls.Add(1)
+	if n <= f.failFirst {
+		if f.permanent {
+			return marketplace.AppInfo{}, &provision.Permanent{Code: marketplace.SoldOut, Reason: "sold out"}
+		}
+		return marketplace.AppInfo{}, fmt.Errorf("webhook unavailable (call %d)", n)
+	}
+	return f.Static.Provision(ctx, inst)
+}
+
+func (f *flaky) Notify(context.Context, string, marketplace.Instance, []byte) error {
+	f.notified.Add(1)
+	return nil
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func newJob(t *testing.T, s *store.Store, id string) int64 {
+	t.Helper()
+	res, err := s.CreateInstance(context.Background(), marketplace.Instance{InstanceID: id, OrderID: "CS-" + id, OrderLineID: "CS-" + id + "-1", BusinessID: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.JobID
+}
+
+// later returns a store whose clock is d ahead, so backed-off jobs become due.
+func later(s *store.Store, d time.Duration) *store.Store {
+	return s.WithClock(func() time.Time { return time.Now().Add(d) })
+}
+
+func TestRetryThenSucceed(t *testing.T) {
+	s, _ := dbtest.Open(t)
+	p := &flaky{Static: provision.Static{FrontEndURL: "https://a/{instanceId}"}, failFirst: 2}
+	r := &fulfil.Runner{Store: s, Provisioner: p, Logger: quiet(), BaseDelay: time.Second, MaxDelay: 4 * time.Second}
+	id := newJob(t, s, "i-retry")
+	ctx := context.Background()
+	if out, err := r.Run(ctx, id); out != fulfil.Retry || err != nil {
+		t.Fatalf("first run: %s %v", out, err)
+	}
+	// Not due yet: a second run right away does nothing.
+	if out, _ := r.Run(ctx, id); out != fulfil.Skipped {
+		t.Fatalf("run before the backoff elapsed: %s", out)
+	}
+	job, _ := s.Job(ctx, id)
+	if job.LastError.String == "" || job.NextRunAt.Before(time.Now()) {
+		t.Fatalf("after a failure: last_error %q next %v", job.LastError.String, job.NextRunAt)
+	}
+	r.Store = later(s, time.Minute)
+	if out, _ := r.Run(ctx, id); out != fulfil.Retry {
+		t.Fatalf("second run: %s", out)
+	}
+	r.Store = later(s, 2*time.Minute)
+	if out, err := r.Run(ctx, id); out != fulfil.Done || err != nil {
+		t.Fatalf("third run: %s %v", out, err)
+	}
+	inst, _ := s.Instance(ctx, "i-retry")
+	if inst.State != marketplace.Active || inst.App == nil || inst.App.FrontEndURL != "https://a/i-retry" {
+		t.Fatalf("instance %+v", inst)
+	}
+	if p.calls.Load() != 3 {
+		t.Fatalf("%d provisioning calls, want 3", p.calls.Load())
+	}
+}
+
+func TestDeadAfterMaxAttempts(t *testing.T) {
+	s, _ := dbtest.Open(t)
+	p := &flaky{failFirst: 100}
+	r := &fulfil.Runner{Store: s, Provisioner: p, Logger: quiet(), MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: time.Second}
+	id := newJob(t, s, "i-dead")
+	ctx := context.Background()
+	var outs []fulfil.Outcome
+	for i := 0; i < 5; i++ {
+		r.Store = later(s, time.Duration(i)*time.Hour)
+		out, err := r.Run(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs = append(outs, out)
+	}
+	want := []fulfil.Outcome{fulfil.Retry, fulfil.Retry, fulfil.Dead, fulfil.Skipped, fulfil.Skipped}
+	if fmt.Sprint(outs) != fmt.Sprint(want) {
+		t.Fatalf("outcomes %v, want %v", outs, want)
+	}
+	job, _ := s.Job(ctx, id)
+	if job.State != store.JobDead || job.Attempts != 3 || job.LastError.String == "" {
+		t.Fatalf("job %+v", job)
+	}
+	inst, _ := s.Instance(ctx, "i-dead")
+	if inst.State != marketplace.Failed || inst.FailCode != marketplace.InternalError {
+		t.Fatalf("instance %+v", inst)
+	}
+}
+
+func TestPermanentFailureFailsAtOnce(t *testing.T) {
+	s, _ := dbtest.Open(t)
+	p := &flaky{failFirst: 1, permanent: true}
+	r := &fulfil.Runner{Store: s, Provisioner: p, Logger: quiet()}
+	id := newJob(t, s, "i-perm")
+	if out, _ := r.Run(context.Background(), id); out != fulfil.Dead {
+		t.Fatalf("outcome %s, want dead", out)
+	}
+	inst, _ := s.Instance(context.Background(), "i-perm")
+	if inst.FailCode != marketplace.SoldOut || inst.FailReason != "sold out" {
+		t.Fatalf("instance %+v", inst)
+	}
+}
+
+func TestRunnersRacing(t *testing.T) {
+	s, _ := dbtest.Open(t)
+	p := &flaky{Static: provision.Static{FrontEndURL: "https://a/{instanceId}"}}
+	const jobs = 20
+	for i := 0; i < jobs; i++ {
+		newJob(t, s, fmt.Sprintf("race-%02d", i))
+	}
+	var wg sync.WaitGroup
+	var done atomic.Int32
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r := &fulfil.Runner{Store: s, Provisioner: p, Logger: quiet()}
+			counts, err := r.RunDue(context.Background(), jobs)
+			if err != nil {
+				t.Error(err)
+			}
+			done.Add(int32(counts[fulfil.Done]))
+		}()
+	}
+	wg.Wait()
+	if done.Load() != jobs || p.calls.Load() != jobs {
+		t.Fatalf("done %d, provisioning calls %d; want %d each", done.Load(), p.calls.Load(), jobs)
+	}
+}
+
+func TestLeaseFencesAStaleRunner(t *testing.T) {
+	s, _ := dbtest.Open(t)
+	id := newJob(t, s, "i-lease")
+	ctx := context.Background()
+	if _, ok, err := s.ClaimJob(ctx, id, "slow", time.Second); !ok || err != nil {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	// The lease expires; another runner takes the job over.
+	future := later(s, time.Minute)
+	if _, ok, err := future.ClaimJob(ctx, id, "fast", time.Minute); !ok || err != nil {
+		t.Fatalf("takeover: %v %v", ok, err)
+	}
+	if err := s.CompleteProvision(ctx, id, "slow", "i-lease", marketplace.AppInfo{FrontEndURL: "x"}); !errors.Is(err, store.ErrLeaseLost) {
+		t.Fatalf("stale runner completed the job: %v", err)
+	}
+	if err := s.CompleteProvision(ctx, id, "fast", "i-lease", marketplace.AppInfo{FrontEndURL: "y"}); err != nil {
+		t.Fatal(err)
+	}
+	inst, _ := s.Instance(ctx, "i-lease")
+	if inst.App.FrontEndURL != "y" {
+		t.Fatalf("app %v", inst.App)
+	}
+}
+
+func TestBackoffGrowsWithJitter(t *testing.T) {
+	r := &fulfil.Runner{BaseDelay: time.Second, MaxDelay: time.Minute}
+	for n, hi := range map[int]time.Duration{1: time.Second, 2: 2 * time.Second, 3: 4 * time.Second, 10: time.Minute} {
+		for i := 0; i < 50; i++ {
+			d := r.Backoff(n)
+			if d < hi/2 || d > hi {
+				t.Fatalf("Backoff(%d) = %v, want within [%v, %v]", n, d, hi/2, hi)
+			}
+		}
+	}
+}
+
+func TestCheckAppInfo(t *testing.T) {
+	long := make([]rune, 513)
+	for i := range long {
+		long[i] = 'a'
+	}
+	if err := fulfil.CheckAppInfo(marketplace.AppInfo{FrontEndURL: string(long)}); err == nil {
+		t.Fatalf("over-long frontEndUrl accepted")
+	}
+	if err := fulfil.CheckAppInfo(marketplace.AppInfo{}); err == nil {
+		t.Fatalf("empty frontEndUrl accepted")
+	}
+	if err := fulfil.CheckAppInfo(marketplace.AppInfo{FrontEndURL: "https://x"}); err != nil {
+		t.Fatal(err)
+	}
+}

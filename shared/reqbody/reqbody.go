@@ -1,0 +1,194 @@
+// Package reqbody decodes marketplace request bodies: strict where the protocol is
+// strict (identifiers are JSON strings within their documented lengths, the body is
+// valid UTF-8, nesting is bounded) and tolerant where Huawei's pages disagree (flags as
+// strings or numbers, unknown fields ignored, a repeated key keeps its last value).
+// Every failure is a *marketplace.Error with code 000002 and a message that names the
+// field, safe to send back.
+package reqbody
+
+import (
+	"bytes"
+	"encoding/json"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/kgseller/kgseller/shared/marketplace"
+)
+
+// MaxDepth bounds object/array nesting; no documented body goes beyond 4.
+const MaxDepth = 32
+
+// Object is a decoded JSON object whose fields are read on demand with their rules.
+type Object map[string]json.RawMessage
+
+func bad(format string, args ...any) error {
+	return marketplace.Errorf(marketplace.BadRequest, "invalid request parameter: "+format, args...)
+}
+
+// Parse checks the body is valid UTF-8 (encoding/json would silently replace bad
+// bytes) and bounded in depth, and decodes its top-level object.
+func Parse(body []byte) (Object, error) {
+	if !utf8.Valid(body) {
+		return nil, bad("body is not valid UTF-8")
+	}
+	if err := checkDepth(body, MaxDepth); err != nil {
+		return nil, err
+	}
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 || trimmed[0] != '{' {
+		return nil, bad("body must be a JSON object")
+	}
+	var o Object
+	if err := json.Unmarshal(trimmed, &o); err != nil {
+		return nil, bad("body is not valid JSON")
+	}
+	return o, nil
+}
+
+// checkDepth scans the bytes once, outside strings, counting open brackets.
+func checkDepth(b []byte, max int) error {
+	depth, inString, escaped := 0, false, false
+	for _, c := range b {
+		switch {
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == '{' || c == '[':
+			depth++
+			if depth > max {
+				return bad("body nests deeper than %d levels", max)
+			}
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return nil
+}
+
+func present(r json.RawMessage) bool {
+	return len(r) > 0 && string(r) != "null"
+}
+
+// Has reports whether a field is present and not null.
+func (o Object) Has(name string) bool { return present(o[name]) }
+
+// String reads a string field of at most max characters. A missing, null or empty
+// required field is an error; so is any non-string JSON value.
+func (o Object) String(name string, max int, required bool) (string, error) {
+	r := o[name]
+	if !present(r) {
+		if required {
+			return "", bad("%s is required", name)
+		}
+		return "", nil
+	}
+	if r[0] != '"' {
+		return "", bad("%s must be a string", name)
+	}
+	var s string
+	if err := json.Unmarshal(r, &s); err != nil {
+		return "", bad("%s must be a string", name)
+	}
+	if required && s == "" {
+		return "", bad("%s is required", name)
+	}
+	if utf8.RuneCountInString(s) > max {
+		return "", bad("%s is longer than %d characters", name, max)
+	}
+	return s, nil
+}
+
+// ID reads an identifier: a String without control characters. Quotes, backslashes,
+// semicolons and other SQL meta-characters are ordinary data.
+func (o Object) ID(name string, max int, required bool) (string, error) {
+	s, err := o.String(name, max, required)
+	if err != nil {
+		return "", err
+	}
+	if !ValidID(s) {
+		return "", bad("%s contains control characters", name)
+	}
+	return s, nil
+}
+
+// ValidID reports whether s has no control characters.
+func ValidID(s string) bool {
+	for _, r := range s {
+		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {
+			return false
+		}
+	}
+	return true
+}
+
+// Flag reads a flag such as testFlag that arrives as "1", 1, "0", 0 or is absent.
+// It returns the value's text ("" when absent).
+func (o Object) Flag(name string, max int) (string, error) {
+	r := o[name]
+	if !present(r) {
+		return "", nil
+	}
+	switch r[0] {
+	case '"':
+		return o.String(name, max, false)
+	case 't', 'f':
+		return "", bad("%s must be a string or a number", name)
+	}
+	var n json.Number
+	if err := json.Unmarshal(r, &n); err != nil {
+		return "", bad("%s must be a string or a number", name)
+	}
+	if len(n.String()) > max {
+		return "", bad("%s is longer than %d characters", name, max)
+	}
+	return n.String(), nil
+}
+
+// Int reads an integer that arrives as a JSON number or a numeric string.
+func (o Object) Int(name string, required bool) (int64, bool, error) {
+	r := o[name]
+	if !present(r) {
+		if required {
+			return 0, false, bad("%s is required", name)
+		}
+		return 0, false, nil
+	}
+	text := string(r)
+	if r[0] == '"' {
+		if err := json.Unmarshal(r, &text); err != nil {
+			return 0, false, bad("%s must be an integer", name)
+		}
+	}
+	n, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return 0, false, bad("%s must be an integer", name)
+	}
+	return n, true, nil
+}
+
+// Object reads a nested object.
+func (o Object) Object(name string, required bool) (Object, error) {
+	r := o[name]
+	if !present(r) {
+		if required {
+			return nil, bad("%s is required", name)
+		}
+		return nil, nil
+	}
+	if r[0] != '{' {
+		return nil, bad("%s must be an object", name)
+	}
+	var sub Object
+	if err := json.Unmarshal(r, &sub); err != nil {
+		return nil, bad("%s must be an object", name)
+	}
+	return sub, nil
+}
