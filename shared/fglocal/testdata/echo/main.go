@@ -1,0 +1,39 @@
+// Command echo is a test function for the emulator: it echoes requests and
+// misbehaves on request, to exercise crash recovery and timeouts.
+package main
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kgseller/kgseller/shared/fgruntime"
+)
+
+func main() {
+	fgruntime.Start(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+		switch req.Path {
+		case "/exit":
+			os.Exit(3)
+		case "/panic":
+			panic("requested panic")
+		case "/sleep":
+			time.Sleep(3 * time.Second)
+		}
+		return events.APIGatewayProxyResponse{
+			StatusCode: 200,
+			Headers: map[string]string{
+				"X-Pid":    strconv.Itoa(os.Getpid()),
+				"X-Method": req.HTTPMethod,
+				"X-Query":  fgruntime.Query(req, "q"),
+				"X-Header": fgruntime.Header(req, "X-Test"),
+				"X-Source": req.RequestContext.Identity.SourceIP,
+				"X-Env":    os.Getenv("FROM_MANIFEST") + "|" + os.Getenv("FROM_ENV"),
+			},
+			Body: req.Body,
+		}, nil
+	})
+}

@@ -1,0 +1,244 @@
+// Package manifest reads serverless.yml, the one list of functions, routes and
+// settings that the build, the local emulator and the deploy tool share. The file
+// follows the serverless-huawei-functions plugin schema, so the plugin can deploy it
+// too; only the keys this project uses are modelled.
+package manifest
+
+import (
+	"fmt"
+	"os"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/goccy/go-yaml"
+)
+
+// Manifest is a parsed serverless.yml.
+type Manifest struct {
+	Service   string              `yaml:"service"`
+	Provider  Provider            `yaml:"provider"`
+	Functions map[string]Function `yaml:"functions"`
+}
+
+// Provider holds the defaults of every function.
+type Provider struct {
+	Name        string            `yaml:"name"`
+	Region      string            `yaml:"region"`
+	Runtime     string            `yaml:"runtime"`
+	MemorySize  int               `yaml:"memorySize"`
+	Timeout     int               `yaml:"timeout"`
+	Package     string            `yaml:"package"`
+	Xrole       string            `yaml:"xrole"`
+	FuncVpc     map[string]string `yaml:"funcVpc"`
+	Environment struct {
+		Variables map[string]string `yaml:"variables"`
+	} `yaml:"environment"`
+}
+
+// Function is one FunctionGraph function.
+type Function struct {
+	Name              string            `yaml:"-"`
+	Handler           string            `yaml:"handler"`
+	Runtime           string            `yaml:"runtime"`
+	Description       string            `yaml:"description"`
+	MemorySize        int               `yaml:"memorySize"`
+	Timeout           int               `yaml:"timeout"`
+	Code              Code              `yaml:"code"`
+	UserData          map[string]string `yaml:"userData"`
+	EncryptedUserData map[string]string `yaml:"encryptedUserData"`
+	Events            []Event           `yaml:"events"`
+}
+
+// Code points at the directory the plugin zips.
+type Code struct {
+	CodeURI string `yaml:"codeUri"`
+}
+
+// Event is a trigger.
+type Event struct {
+	TriggerTypeCode string         `yaml:"triggerTypeCode"`
+	Status          string         `yaml:"status"`
+	EventData       map[string]any `yaml:"eventData"`
+}
+
+// Trigger type codes used here.
+const (
+	TriggerAPIG          = "APIG"
+	TriggerDedicatedAPIG = "DEDICATEDGATEWAY"
+	TriggerTimer         = "TIMER"
+)
+
+// Route is an HTTP route served by a function through an APIG trigger.
+type Route struct {
+	Method   string
+	Path     string
+	Prefix   bool // matchMode SWA
+	Function string
+	// TimeoutMS is APIG's backend timeout.
+	TimeoutMS int
+}
+
+// Load reads and validates a manifest. ${env:NAME} and ${env:NAME, 'default'}
+// references are resolved from getenv; other variables are left as written.
+func Load(path string, getenv func(string) string) (*Manifest, error) {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	return Parse(raw, getenv)
+}
+
+// Parse is Load on bytes.
+func Parse(raw []byte, getenv func(string) string) (*Manifest, error) {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	resolved := envRef.ReplaceAllStringFunc(string(raw), func(ref string) string {
+		m := envRef.FindStringSubmatch(ref)
+		if v := getenv(m[1]); v != "" {
+			return v
+		}
+		return m[2]
+	})
+	var m Manifest
+	if err := yaml.Unmarshal([]byte(resolved), &m); err != nil {
+		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	for name, fn := range m.Functions {
+		fn.Name = name
+		m.Functions[name] = fn
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	return &m, nil
+}
+
+// envRef matches ${env:NAME} and ${env:NAME, 'default'} (or "default").
+var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\s*(?:,\s*['"]([^'"]*)['"]\s*)?\}`)
+
+var nameRule = regexp.MustCompile(`^[a-z][a-z0-9-]{0,59}$`)
+
+func (m *Manifest) validate() error {
+	if len(m.Functions) == 0 {
+		return fmt.Errorf("manifest: no functions")
+	}
+	seen := map[string]string{}
+	for _, name := range m.Names() {
+		fn := m.Functions[name]
+		if !nameRule.MatchString(name) {
+			return fmt.Errorf("manifest: function name %q must be lower-case letters, digits and dashes", name)
+		}
+		for _, ev := range fn.Events {
+			if !ev.IsHTTP() {
+				continue
+			}
+			r := ev.route(name)
+			if r.Path == "" || !strings.HasPrefix(r.Path, "/") {
+				return fmt.Errorf("manifest: %s: APIG trigger without an absolute path", name)
+			}
+			key := r.Method + " " + r.Path
+			if other, dup := seen[key]; dup {
+				return fmt.Errorf("manifest: route %s is served by both %s and %s", key, other, name)
+			}
+			seen[key] = name
+		}
+	}
+	return nil
+}
+
+// Names returns the function names in sorted order.
+func (m *Manifest) Names() []string {
+	names := make([]string, 0, len(m.Functions))
+	for n := range m.Functions {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// IsHTTP reports whether the event is an APIG trigger.
+func (e Event) IsHTTP() bool {
+	return e.TriggerTypeCode == TriggerAPIG || e.TriggerTypeCode == TriggerDedicatedAPIG
+}
+
+// String returns an eventData value as text.
+func (e Event) String(key string) string {
+	switch v := e.EventData[key].(type) {
+	case nil:
+		return ""
+	case string:
+		return v
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+func (e Event) route(fn string) Route {
+	method := strings.ToUpper(e.String("reqMethod"))
+	if method == "" {
+		method = "ANY"
+	}
+	timeout, _ := strconv.Atoi(e.String("timeout"))
+	return Route{
+		Method: method, Path: e.String("path"), Prefix: strings.EqualFold(e.String("matchMode"), "SWA"),
+		Function: fn, TimeoutMS: timeout,
+	}
+}
+
+// Routes returns every HTTP route, sorted by path.
+func (m *Manifest) Routes() []Route {
+	var out []Route
+	for _, name := range m.Names() {
+		for _, ev := range m.Functions[name].Events {
+			if ev.IsHTTP() {
+				out = append(out, ev.route(name))
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Method < out[j].Method
+	})
+	return out
+}
+
+// MemorySize returns the function's memory in MB, falling back to the provider's
+// and then to 128.
+func (m *Manifest) MemorySize(fn Function) int {
+	switch {
+	case fn.MemorySize > 0:
+		return fn.MemorySize
+	case m.Provider.MemorySize > 0:
+		return m.Provider.MemorySize
+	}
+	return 128
+}
+
+// Timeout returns the function's timeout in seconds (provider default, then 10).
+func (m *Manifest) Timeout(fn Function) int {
+	switch {
+	case fn.Timeout > 0:
+		return fn.Timeout
+	case m.Provider.Timeout > 0:
+		return m.Provider.Timeout
+	}
+	return 10
+}
+
+// Env returns the function's plain settings: provider variables overlaid with the
+// function's userData. Encrypted settings are not included.
+func (m *Manifest) Env(fn Function) map[string]string {
+	out := map[string]string{}
+	for k, v := range m.Provider.Environment.Variables {
+		out[k] = v
+	}
+	for k, v := range fn.UserData {
+		out[k] = v
+	}
+	return out
+}
