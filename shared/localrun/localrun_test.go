@@ -20,8 +20,13 @@ import (
 // startStack runs the real function binaries under the emulator on a fresh
 // database of the test engine.
 func startStack(t *testing.T) (*localrun.Stack, string, *sql.DB) {
+	return startStackOn(t, dbtest.NewDatabase(t))
+}
+
+// startStackOn starts the stack on dsn; an empty dsn starts the embedded engine,
+// as the README's first command does.
+func startStackOn(t *testing.T, dsn string) (*localrun.Stack, string, *sql.DB) {
 	t.Helper()
-	dsn := dbtest.NewDatabase(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +42,7 @@ func startStack(t *testing.T) (*localrun.Stack, string, *sql.DB) {
 	}
 	srv := &http.Server{Handler: stack.Handler()}
 	go func() { _ = srv.Serve(ln) }()
-	db, err := sql.Open("mysql", dsn)
+	db, err := sql.Open("mysql", stack.DSN)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,6 +102,34 @@ func TestLocalRunWalkthrough(t *testing.T) {
 	}
 	resp.Body.Close()
 
+	concurrentDuplicates(t, c)
+	if n := count(t, db, "instances"); n != 2 {
+		t.Fatalf("%d instances, want 2", n)
+	}
+	if starts := stack.Emulator.Stats()["saas-produce"]; starts < 1 || starts > 8 {
+		t.Fatalf("%d cold starts", starts)
+	}
+}
+
+// TestLocalRunEmbeddedDefault starts the stack exactly as the README's first
+// command does (no DB_DSN: the embedded engine) and checks that concurrent
+// duplicates still make one instance.
+func TestLocalRunEmbeddedDefault(t *testing.T) {
+	stack, base, db := startStackOn(t, "")
+	if !stack.Embedded {
+		t.Fatal("stack did not start the embedded engine")
+	}
+	concurrentDuplicates(t, &kgclient.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte("it-key"), "t")})
+	if n := count(t, db, "instances"); n != 1 {
+		t.Fatalf("%d instances, want 1", n)
+	}
+}
+
+// concurrentDuplicates sends 50 concurrent newInstance calls for one order line and
+// checks they all name the same instance.
+func concurrentDuplicates(t *testing.T, c *kgclient.Client) {
+	t.Helper()
+	ctx := context.Background()
 	var wg sync.WaitGroup
 	ids := make([]string, 50)
 	for i := range ids {
@@ -120,11 +153,5 @@ func TestLocalRunWalkthrough(t *testing.T) {
 		if got != ids[0] || got == "" {
 			t.Fatalf("concurrent duplicates answered different instances: %v", ids)
 		}
-	}
-	if n := count(t, db, "instances"); n != 2 {
-		t.Fatalf("%d instances, want 2", n)
-	}
-	if starts := stack.Emulator.Stats()["saas-produce"]; starts < 1 || starts > 8 {
-		t.Fatalf("%d cold starts", starts)
 	}
 }
