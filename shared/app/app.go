@@ -87,7 +87,7 @@ func SaaSProduce(src config.Source) fgruntime.Handler {
 	}
 	svc := &produce.Service{Store: st, Provisioner: prov}
 	if inline {
-		runner := &fulfil.Runner{Store: st, Provisioner: prov, Logger: logger}
+		runner := &fulfil.Runner{Store: st, Handlers: fulfil.InstanceHandlers(st, prov), Logger: logger}
 		svc.Fulfil = func(ctx context.Context, jobID int64) {
 			if _, err := runner.Run(ctx, jobID); err != nil {
 				logger.Warn("inline fulfilment", "job", jobID, "err", err)

@@ -1,6 +1,6 @@
 // Package fulfil runs outbox jobs: it takes a job's lease, performs the side effect
-// through the provisioner, and records the outcome together with the job's end in
-// one transaction. Failures are retried with exponential backoff and jitter until
+// through the handler of the job's kind, and records the outcome together with the
+// job's end in one transaction. Failures are retried with exponential backoff and jitter until
 // MaxAttempts, then the job is DEAD with its last error kept.
 package fulfil
 
@@ -19,10 +19,21 @@ import (
 	"github.com/kgseller/kgseller/shared/store"
 )
 
+// Handler performs the side effect of one job kind.
+type Handler struct {
+	// Run does the work. It returns what to record together with the job's end
+	// (nil when there is nothing to record) or an error: a *provision.Permanent error
+	// buries the job at once, any other error is retried with backoff.
+	Run func(ctx context.Context, job store.Job) (store.TxFunc, error)
+	// Dead, when set, returns what to record when the job is buried.
+	Dead func(job store.Job, cause error) store.TxFunc
+}
+
 // Runner executes jobs. The zero values of the tuning fields are sensible.
 type Runner struct {
-	Store       *store.Store
-	Provisioner provision.Provisioner
+	Store *store.Store
+	// Handlers maps job kinds to their handlers; a job of another kind is buried.
+	Handlers map[string]Handler
 	// Owner identifies this runner in leases; a random one is drawn when empty.
 	Owner       string
 	Lease       time.Duration // default 2m
@@ -30,6 +41,17 @@ type Runner struct {
 	BaseDelay   time.Duration // default 5s, doubled per attempt
 	MaxDelay    time.Duration // default 30m
 	Logger      *slog.Logger
+}
+
+// Merge combines handler maps; later maps win on a shared kind.
+func Merge(maps ...map[string]Handler) map[string]Handler {
+	out := map[string]Handler{}
+	for _, m := range maps {
+		for k, h := range m {
+			out[k] = h
+		}
+	}
+	return out
 }
 
 func (r *Runner) defaults() {
@@ -117,43 +139,26 @@ func (r *Runner) RunDue(ctx context.Context, limit int) (map[Outcome]int, error)
 }
 
 func (r *Runner) execute(ctx context.Context, job store.Job) (Outcome, error) {
-	inst, err := r.Store.Instance(ctx, job.InstanceID.String)
+	h, ok := r.Handlers[job.Kind]
+	if !ok {
+		return r.fail(ctx, job, Handler{}, &provision.Permanent{Code: marketplace.InternalError, Reason: "no handler for job kind " + job.Kind})
+	}
+	apply, err := h.Run(ctx, job)
 	if err != nil {
-		return r.fail(ctx, job, fmt.Errorf("loading instance %s: %w", job.InstanceID.String, err))
+		return r.fail(ctx, job, h, err)
 	}
-	if job.Kind == marketplace.JobProvision {
-		return r.provision(ctx, job, inst)
-	}
-	if err := r.Provisioner.Notify(ctx, job.Kind, inst, []byte(job.Payload.String)); err != nil {
-		return r.fail(ctx, job, err)
-	}
-	if err := r.Store.CompleteJob(ctx, job.ID, r.Owner); err != nil {
+	if err := r.Store.CompleteJob(ctx, job.ID, r.Owner, apply); err != nil {
 		return Skipped, err
 	}
-	r.Logger.Info("job done", "job", job.ID, "kind", job.Kind, "instanceId", inst.InstanceID, "attempt", job.Attempts)
+	r.Logger.Info("job done", "job", job.ID, "kind", job.Kind, "instanceId", job.InstanceID.String, "attempt", job.Attempts)
 	return Done, nil
 }
 
-func (r *Runner) provision(ctx context.Context, job store.Job, inst marketplace.Instance) (Outcome, error) {
-	app, err := r.Provisioner.Provision(ctx, inst)
-	if err == nil {
-		err = CheckAppInfo(app)
-	}
-	if err != nil {
-		return r.fail(ctx, job, err)
-	}
-	if err := r.Store.CompleteProvision(ctx, job.ID, r.Owner, inst.InstanceID, app); err != nil {
-		return Skipped, err
-	}
-	r.Logger.Info("instance provisioned", "job", job.ID, "instanceId", inst.InstanceID, "attempt", job.Attempts)
-	return Done, nil
-}
-
-// fail reschedules the job, or buries it (failing its instance when it was the
-// provisioning job) after a permanent error or the last attempt.
-func (r *Runner) fail(ctx context.Context, job store.Job, cause error) (Outcome, error) {
+// fail reschedules the job, or buries it after a permanent error or the last
+// attempt, recording the handler's dead-letter result with it.
+func (r *Runner) fail(ctx context.Context, job store.Job, h Handler, cause error) (Outcome, error) {
 	msg := cause.Error()
-	perm, permanent := provision.IsPermanent(cause)
+	_, permanent := provision.IsPermanent(cause)
 	if !permanent && job.Attempts < r.MaxAttempts {
 		next := time.Now().Add(r.Backoff(job.Attempts))
 		r.Logger.Warn("job failed, will retry", "job", job.ID, "kind", job.Kind, "attempt", job.Attempts, "next", next.UTC().Format(time.RFC3339), "err", msg)
@@ -163,20 +168,57 @@ func (r *Runner) fail(ctx context.Context, job store.Job, cause error) (Outcome,
 		return Retry, nil
 	}
 	r.Logger.Error("job dead", "job", job.ID, "kind", job.Kind, "attempts", job.Attempts, "err", msg)
-	var err error
-	if job.Kind == marketplace.JobProvision {
-		code, reason := marketplace.InternalError, "provisioning failed"
-		if permanent {
-			code, reason = perm.Code, perm.Reason
-		}
-		err = r.Store.FailProvision(ctx, job.ID, r.Owner, job.InstanceID.String, code, reason)
-	} else {
-		err = r.Store.BuryJob(ctx, job.ID, r.Owner, msg)
+	var apply store.TxFunc
+	if h.Dead != nil {
+		apply = h.Dead(job, cause)
 	}
-	if err != nil {
+	if err := r.Store.BuryJob(ctx, job.ID, r.Owner, msg, apply); err != nil {
 		return Skipped, err
 	}
 	return Dead, nil
+}
+
+// InstanceHandlers returns the handlers of the SaaS instance jobs: provisioning,
+// which makes the instance ACTIVE (or FAILED when it is buried), and the lifecycle
+// notifications.
+func InstanceHandlers(st *store.Store, p provision.Provisioner) map[string]Handler {
+	notify := Handler{Run: func(ctx context.Context, job store.Job) (store.TxFunc, error) {
+		inst, err := st.Instance(ctx, job.InstanceID.String)
+		if err != nil {
+			return nil, fmt.Errorf("loading instance %s: %w", job.InstanceID.String, err)
+		}
+		return nil, p.Notify(ctx, job.Kind, inst, []byte(job.Payload.String))
+	}}
+	return map[string]Handler{
+		marketplace.JobProvision: {
+			Run: func(ctx context.Context, job store.Job) (store.TxFunc, error) {
+				inst, err := st.Instance(ctx, job.InstanceID.String)
+				if err != nil {
+					return nil, fmt.Errorf("loading instance %s: %w", job.InstanceID.String, err)
+				}
+				app, err := p.Provision(ctx, inst)
+				if err == nil {
+					err = CheckAppInfo(app)
+				}
+				if err != nil {
+					return nil, err
+				}
+				return store.ActivateInstance(inst.InstanceID, app), nil
+			},
+			Dead: func(job store.Job, cause error) store.TxFunc {
+				code, reason := marketplace.InternalError, "provisioning failed"
+				if perm, ok := provision.IsPermanent(cause); ok {
+					code, reason = perm.Code, perm.Reason
+				}
+				return store.FailInstance(job.InstanceID.String, code, reason)
+			},
+		},
+		marketplace.JobRefresh:  notify,
+		marketplace.JobFreeze:   notify,
+		marketplace.JobUnfreeze: notify,
+		marketplace.JobRelease:  notify,
+		marketplace.JobUpgrade:  notify,
+	}
 }
 
 // CheckAppInfo enforces the documented field lengths on what a provisioner returns,

@@ -62,7 +62,7 @@ func later(s *store.Store, d time.Duration) *store.Store {
 func TestRetryThenSucceed(t *testing.T) {
 	s, _ := dbtest.Open(t)
 	p := &flaky{Static: provision.Static{FrontEndURL: "https://a/{instanceId}"}, failFirst: 2}
-	r := &fulfil.Runner{Store: s, Provisioner: p, Logger: quiet(), BaseDelay: time.Second, MaxDelay: 4 * time.Second}
+	r := &fulfil.Runner{Store: s, Handlers: fulfil.InstanceHandlers(s, p), Logger: quiet(), BaseDelay: time.Second, MaxDelay: 4 * time.Second}
 	id := newJob(t, s, "i-retry")
 	ctx := context.Background()
 	if out, err := r.Run(ctx, id); out != fulfil.Retry || err != nil {
@@ -96,7 +96,7 @@ func TestRetryThenSucceed(t *testing.T) {
 func TestDeadAfterMaxAttempts(t *testing.T) {
 	s, _ := dbtest.Open(t)
 	p := &flaky{failFirst: 100}
-	r := &fulfil.Runner{Store: s, Provisioner: p, Logger: quiet(), MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: time.Second}
+	r := &fulfil.Runner{Store: s, Handlers: fulfil.InstanceHandlers(s, p), Logger: quiet(), MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: time.Second}
 	id := newJob(t, s, "i-dead")
 	ctx := context.Background()
 	var outs []fulfil.Outcome
@@ -125,7 +125,7 @@ func TestDeadAfterMaxAttempts(t *testing.T) {
 func TestPermanentFailureFailsAtOnce(t *testing.T) {
 	s, _ := dbtest.Open(t)
 	p := &flaky{failFirst: 1, permanent: true}
-	r := &fulfil.Runner{Store: s, Provisioner: p, Logger: quiet()}
+	r := &fulfil.Runner{Store: s, Handlers: fulfil.InstanceHandlers(s, p), Logger: quiet()}
 	id := newJob(t, s, "i-perm")
 	if out, _ := r.Run(context.Background(), id); out != fulfil.Dead {
 		t.Fatalf("outcome %s, want dead", out)
@@ -149,7 +149,7 @@ func TestRunnersRacing(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r := &fulfil.Runner{Store: s, Provisioner: p, Logger: quiet()}
+			r := &fulfil.Runner{Store: s, Handlers: fulfil.InstanceHandlers(s, p), Logger: quiet()}
 			counts, err := r.RunDue(context.Background(), jobs)
 			if err != nil {
 				t.Error(err)
@@ -175,10 +175,10 @@ func TestLeaseFencesAStaleRunner(t *testing.T) {
 	if _, ok, err := future.ClaimJob(ctx, id, "fast", time.Minute); !ok || err != nil {
 		t.Fatalf("takeover: %v %v", ok, err)
 	}
-	if err := s.CompleteProvision(ctx, id, "slow", "i-lease", marketplace.AppInfo{FrontEndURL: "x"}); !errors.Is(err, store.ErrLeaseLost) {
+	if err := s.CompleteJob(ctx, id, "slow", store.ActivateInstance("i-lease", marketplace.AppInfo{FrontEndURL: "x"})); !errors.Is(err, store.ErrLeaseLost) {
 		t.Fatalf("stale runner completed the job: %v", err)
 	}
-	if err := s.CompleteProvision(ctx, id, "fast", "i-lease", marketplace.AppInfo{FrontEndURL: "y"}); err != nil {
+	if err := s.CompleteJob(ctx, id, "fast", store.ActivateInstance("i-lease", marketplace.AppInfo{FrontEndURL: "y"})); err != nil {
 		t.Fatal(err)
 	}
 	inst, _ := s.Instance(ctx, "i-lease")

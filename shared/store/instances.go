@@ -360,36 +360,28 @@ func (s *Store) RecordUpgrade(ctx context.Context, id, orderID, orderLineID stri
 	return ch, err
 }
 
-// CompleteProvision stores the access information of a provisioned instance and
-// closes its job, atomically; ErrLeaseLost means another worker owns the job.
-func (s *Store) CompleteProvision(ctx context.Context, jobID int64, owner, instanceID string, app marketplace.AppInfo) error {
-	appJSON, err := json.Marshal(app)
-	if err != nil {
-		return fmt.Errorf("store: encoding app info: %w", err)
-	}
-	now := s.now()
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := completeJob(ctx, tx, jobID, owner, now); err != nil {
-			return err
+// ActivateInstance is the result of a provisioning job: the instance becomes
+// ACTIVE with its access information.
+func ActivateInstance(instanceID string, app marketplace.AppInfo) TxFunc {
+	return func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
+		appJSON, err := json.Marshal(app)
+		if err != nil {
+			return fmt.Errorf("store: encoding app info: %w", err)
 		}
-		_, err := tx.ExecContext(ctx,
+		_, err = tx.ExecContext(ctx,
 			`UPDATE instances SET state = ?, app_info = ?, fail_code = NULL, fail_reason = NULL, updated_at = ?
 			 WHERE instance_id = ?`, marketplace.Active, string(appJSON), now, instanceID)
 		if err != nil {
 			return fmt.Errorf("store: activating instance: %w", err)
 		}
 		return nil
-	})
+	}
 }
 
-// FailProvision marks an instance FAILED with a result code and reason and buries
-// its job, atomically.
-func (s *Store) FailProvision(ctx context.Context, jobID int64, owner, instanceID string, code marketplace.Code, reason string) error {
-	now := s.now()
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if err := buryJob(ctx, tx, jobID, owner, reason, now); err != nil {
-			return err
-		}
+// FailInstance is the end of a provisioning job that will not succeed: the instance
+// becomes FAILED with the result code and reason newInstance will answer.
+func FailInstance(instanceID string, code marketplace.Code, reason string) TxFunc {
+	return func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		_, err := tx.ExecContext(ctx,
 			"UPDATE instances SET state = ?, fail_code = ?, fail_reason = ?, updated_at = ? WHERE instance_id = ?",
 			marketplace.Failed, string(code), truncate(reason, 255), now, instanceID)
@@ -397,5 +389,5 @@ func (s *Store) FailProvision(ctx context.Context, jobID int64, owner, instanceI
 			return fmt.Errorf("store: failing instance: %w", err)
 		}
 		return nil
-	})
+	}
 }

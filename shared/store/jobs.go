@@ -131,9 +131,24 @@ func (s *Store) DueJobs(ctx context.Context, limit int) ([]int64, error) {
 	return ids, nil
 }
 
-// CompleteJob marks a leased job done.
-func (s *Store) CompleteJob(ctx context.Context, id int64, owner string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error { return completeJob(ctx, tx, id, owner, s.now()) })
+// TxFunc is a write applied inside another operation's transaction, such as the
+// result of a job recorded together with the job's end.
+type TxFunc func(ctx context.Context, tx *sqlx.Tx, now time.Time) error
+
+// CompleteJob marks a leased job done and applies its result (apply may be nil) in
+// the same transaction; ErrLeaseLost means another runner owns the job and nothing
+// was written.
+func (s *Store) CompleteJob(ctx context.Context, id int64, owner string, apply TxFunc) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		if err := completeJob(ctx, tx, id, owner, now); err != nil {
+			return err
+		}
+		if apply != nil {
+			return apply(ctx, tx, now)
+		}
+		return nil
+	})
 }
 
 func completeJob(ctx context.Context, tx *sqlx.Tx, id int64, owner string, now time.Time) error {
@@ -164,10 +179,41 @@ func (s *Store) RetryJob(ctx context.Context, id int64, owner string, next time.
 	return nil
 }
 
-// BuryJob moves a leased job to DEAD with its last error; it is kept for inspection
-// and can be retried by an operator.
-func (s *Store) BuryJob(ctx context.Context, id int64, owner, lastErr string) error {
-	return s.inTx(ctx, func(tx *sqlx.Tx) error { return buryJob(ctx, tx, id, owner, lastErr, s.now()) })
+// BuryJob moves a leased job to DEAD with its last error, applying apply (may be
+// nil) in the same transaction; the job is kept for inspection and can be retried
+// by an operator.
+func (s *Store) BuryJob(ctx context.Context, id int64, owner, lastErr string, apply TxFunc) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		now := s.now()
+		if err := buryJob(ctx, tx, id, owner, lastErr, now); err != nil {
+			return err
+		}
+		if apply != nil {
+			return apply(ctx, tx, now)
+		}
+		return nil
+	})
+}
+
+// EnqueueJob writes a job outside any other change (a follow-up job, an operator's
+// request). A job whose key exists is left alone and its id returned with
+// created=false.
+func (s *Store) EnqueueJob(ctx context.Context, j NewJob) (id int64, created bool, err error) {
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		id, err = insertJob(ctx, tx, j, s.now())
+		return err
+	})
+	if errors.Is(err, errDuplicateJob) {
+		existing, gerr := s.JobByKey(ctx, j.Key)
+		if gerr != nil {
+			return 0, false, gerr
+		}
+		return existing.ID, false, nil
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	return id, true, nil
 }
 
 func buryJob(ctx context.Context, tx *sqlx.Tx, id int64, owner, lastErr string, now time.Time) error {
