@@ -7,15 +7,22 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
+	"time"
 
+	"github.com/kgseller/kgseller/shared/aksk"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/endpoint"
+	"github.com/kgseller/kgseller/shared/fgasync"
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/openapi"
 	"github.com/kgseller/kgseller/shared/produce"
 	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/secretbox"
+	"github.com/kgseller/kgseller/shared/sellerhook"
 	"github.com/kgseller/kgseller/shared/store"
 )
 
@@ -54,7 +61,8 @@ func loadEndpoint(l *config.Loader, keyType, scope string) (endpoint.Config, str
 	return cfg, dsn, pool
 }
 
-// provisioner builds the configured provisioner.
+// provisioner builds the configured provisioner: PROVISIONER=static (default) or
+// webhook.
 func provisioner(l *config.Loader) provision.Provisioner {
 	switch kind := l.String("PROVISIONER", "static"); kind {
 	case "static":
@@ -63,9 +71,147 @@ func provisioner(l *config.Loader) provision.Provisioner {
 			AdminURL:    l.String("PROVISION_ADMIN_URL", ""),
 			Memo:        l.String("PROVISION_MEMO", ""),
 		}
+	case "webhook":
+		return webhookProvisioner(l)
 	default:
-		l.Invalid("PROVISIONER", "must be static")
+		l.Invalid("PROVISIONER", "must be static or webhook")
 		return nil
+	}
+}
+
+// webhookSecrets reads PROVISION_WEBHOOK_SECRET (and _PREVIOUS during a change),
+// which signs webhook calls and authenticates the application's callbacks.
+func webhookSecrets(l *config.Loader) sellerhook.Secrets {
+	secrets, err := sellerhook.NewSecrets(l.Required("PROVISION_WEBHOOK_SECRET"), l.String("PROVISION_WEBHOOK_SECRET_PREVIOUS", ""))
+	if err != nil {
+		return sellerhook.Secrets{}
+	}
+	return secrets
+}
+
+func webhookProvisioner(l *config.Loader) provision.Provisioner {
+	rawURL := l.Required("PROVISION_WEBHOOK_URL")
+	secrets := webhookSecrets(l)
+	allowHTTP := l.Bool("PROVISION_WEBHOOK_ALLOW_HTTP", false)
+	if rawURL == "" {
+		return nil
+	}
+	w, err := provision.NewWebhook(rawURL, secrets, allowHTTP)
+	if err != nil {
+		l.Invalid("PROVISION_WEBHOOK_URL", "must be an absolute https URL")
+		return nil
+	}
+	return w
+}
+
+// optionalDataKey reads KG_DATA_KEY when it is set.
+func optionalDataKey(l *config.Loader) *secretbox.Box {
+	v := l.String("KG_DATA_KEY", "")
+	if v == "" {
+		return nil
+	}
+	box, err := secretbox.New(v)
+	if err != nil {
+		l.Invalid("KG_DATA_KEY", "must be 32 bytes, base64-encoded")
+		return nil
+	}
+	return box
+}
+
+// encryptType reads KG_QUERY_ENCRYPT_TYPE: empty (credentials in plain text, the
+// default), "1" (AES-256) or "2" (AES-128).
+func encryptType(l *config.Loader) kgsign.EncryptType {
+	t := kgsign.EncryptType(l.String("KG_QUERY_ENCRYPT_TYPE", ""))
+	switch t {
+	case "", kgsign.AES256, kgsign.AES128:
+		return t
+	}
+	l.Invalid("KG_QUERY_ENCRYPT_TYPE", "must be empty, 1 (AES-256) or 2 (AES-128)")
+	return ""
+}
+
+// orders builds the Query Order client from HUAWEICLOUD_SDK_AK/SK, KG_MKT_REGION
+// and KG_MKT_ENDPOINT. KG_QUERY_ORDERS=false provisions without querying orders.
+func orders(l *config.Loader) fulfil.OrderSource {
+	if !l.Bool("KG_QUERY_ORDERS", true) {
+		return nil
+	}
+	ak, sk := l.Required("HUAWEICLOUD_SDK_AK"), l.Required("HUAWEICLOUD_SDK_SK")
+	if ak == "" || sk == "" {
+		return nil
+	}
+	c, err := openapi.New(openapi.Options{
+		Region: l.String("KG_MKT_REGION", "cn"), Endpoint: l.String("KG_MKT_ENDPOINT", ""), AK: ak, SK: sk,
+		Timeout: l.Duration("KG_MKT_TIMEOUT", 10*time.Second),
+	})
+	if err != nil {
+		l.Invalid("KG_MKT_REGION/KG_MKT_ENDPOINT", "are not usable: "+err.Error())
+		return nil
+	}
+	return c
+}
+
+// runnerSettings reads the retry settings of the job runner; the caller adds the
+// store and handlers.
+func runnerSettings(l *config.Loader, logger *slog.Logger) fulfil.Runner {
+	return fulfil.Runner{
+		MaxAttempts: l.Int("FULFIL_MAX_ATTEMPTS", 8),
+		BaseDelay:   l.Duration("FULFIL_BASE_DELAY", 5*time.Second),
+		MaxDelay:    l.Duration("FULFIL_MAX_DELAY", 30*time.Minute),
+		Logger:      logger,
+	}
+}
+
+// instanceJobs reads what running instance jobs needs.
+func instanceJobs(l *config.Loader) fulfil.Instances {
+	return fulfil.Instances{
+		Provisioner:          provisioner(l),
+		Orders:               orders(l),
+		Box:                  optionalDataKey(l),
+		EncryptedCredentials: encryptType(l) != "",
+	}
+}
+
+// dispatcher returns how an endpoint hands a freshly written job to the worker:
+// FULFIL_MODE=async (the default when FULFIL_WORKER_URN is set) starts an
+// asynchronous invocation of fulfil-worker; inline runs the job in the request
+// (setups without a worker); timer leaves it to the worker's timer trigger.
+func dispatcher(l *config.Loader, logger *slog.Logger) (mode string, kick func(context.Context, int64), inline *fulfil.Instances) {
+	urn := l.String("FULFIL_WORKER_URN", "")
+	def := "timer"
+	if urn != "" {
+		def = "async"
+	}
+	switch mode = l.String("FULFIL_MODE", def); mode {
+	case "timer":
+		return mode, nil, nil
+	case "inline":
+		deps := instanceJobs(l)
+		return mode, nil, &deps
+	case "async":
+		if urn == "" {
+			l.Invalid("FULFIL_MODE", "async needs FULFIL_WORKER_URN")
+			return mode, nil, nil
+		}
+		inv, err := fgasync.New(l.String("FULFIL_WORKER_ENDPOINT", ""), urn, aksk.Credentials{
+			AK: l.String("HUAWEICLOUD_SDK_AK", ""), SK: l.String("HUAWEICLOUD_SDK_SK", ""),
+		})
+		if err != nil {
+			l.Invalid("FULFIL_WORKER_URN", "is not a function URN")
+			return mode, nil, nil
+		}
+		return mode, func(ctx context.Context, jobID int64) {
+			// Best effort: the job is committed, and the timer trigger runs it if this
+			// invocation is lost.
+			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+			defer cancel()
+			if err := inv.Invoke(ctx, []byte(`{"jobId":`+strconv.FormatInt(jobID, 10)+`}`)); err != nil {
+				logger.Warn("starting the worker failed; the timer will run the job", "job", jobID, "err", err)
+			}
+		}, nil
+	default:
+		l.Invalid("FULFIL_MODE", "must be async, inline or timer")
+		return mode, nil, nil
 	}
 }
 
@@ -76,8 +222,9 @@ func SaaSProduce(src config.Source) fgruntime.Handler {
 	logger := Logger(src)
 	l := config.New(src)
 	cfg, dsn, pool := loadEndpoint(l, config.KeyBasic, "basic")
-	prov := provisioner(l)
-	inline := l.Bool("FULFIL_INLINE", true)
+	svc := &produce.Service{Provisioner: provisioner(l), Box: optionalDataKey(l), EncryptType: encryptType(l)}
+	_, kick, inline := dispatcher(l, logger)
+	run := runnerSettings(l, logger)
 	if err := l.Err(); err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
@@ -85,11 +232,15 @@ func SaaSProduce(src config.Source) fgruntime.Handler {
 	if err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
-	svc := &produce.Service{Store: st, Provisioner: prov}
-	if inline {
-		runner := &fulfil.Runner{Store: st, Handlers: fulfil.InstanceHandlers(st, prov), Logger: logger}
+	svc.Store = st
+	switch {
+	case kick != nil:
+		svc.Fulfil = kick
+	case inline != nil:
+		inline.Store = st
+		run.Store, run.Handlers = st, inline.Handlers()
 		svc.Fulfil = func(ctx context.Context, jobID int64) {
-			if _, err := runner.Run(ctx, jobID); err != nil {
+			if _, err := run.Run(ctx, jobID); err != nil {
 				logger.Warn("inline fulfilment", "job", jobID, "err", err)
 			}
 		}

@@ -149,12 +149,21 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 			cfg.Logger.Warn("purging nonces", "err", err)
 		}
 	}
-	reply, err := op.Run(ctx)
+	reply, err := op.Run(context.WithValue(ctx, verifiedKey{}, v))
 	if err != nil {
 		t.reason = err.Error()
 		return marketplace.ResultFor(err)
 	}
 	return reply
+}
+
+type verifiedKey struct{}
+
+// VerifiedFrom returns the verification of the request an operation runs for:
+// operations that encrypt fields for the marketplace use its key.
+func VerifiedFrom(ctx context.Context) (kgsign.Verified, bool) {
+	v, ok := ctx.Value(verifiedKey{}).(kgsign.Verified)
+	return v, ok
 }
 
 // errV1 marks a correctly signed call of the retired V1 interface.

@@ -168,7 +168,7 @@ func RunCustom(ctx context.Context, addr string, fn InvokeFunc, timeout time.Dur
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		id, payload, err := nextInvocation(ctx, client, base)
+		inv, payload, err := nextInvocation(ctx, client, base)
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -181,7 +181,8 @@ func RunCustom(ctx context.Context, addr string, fn InvokeFunc, timeout time.Dur
 			continue
 		}
 		failures = 0
-		out, ierr := invokeSafely(ctx, fn, payload, timeout)
+		id := inv.RequestID
+		out, ierr := invokeSafely(WithInvocation(ctx, inv), fn, payload, timeout)
 		if ierr != nil {
 			body, _ := json.Marshal(map[string]string{"errorMessage": ierr.Error(), "errorType": "FunctionError"})
 			err = post(ctx, client, base+"error/"+id, body)
@@ -194,31 +195,39 @@ func RunCustom(ctx context.Context, addr string, fn InvokeFunc, timeout time.Dur
 	}
 }
 
-func nextInvocation(ctx context.Context, client *http.Client, base string) (string, []byte, error) {
+func nextInvocation(ctx context.Context, client *http.Client, base string) (Invocation, []byte, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"request", nil)
 	if err != nil {
-		return "", nil, err
+		return Invocation{}, nil, err
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return "", nil, err
+		return Invocation{}, nil, err
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return "", nil, fmt.Errorf("next invocation: HTTP %d", resp.StatusCode)
+		return Invocation{}, nil, fmt.Errorf("next invocation: HTTP %d", resp.StatusCode)
 	}
-	id := resp.Header.Get("X-Cff-Request-Id")
-	if id == "" {
-		return "", nil, errors.New("next invocation: no X-Cff-Request-Id header")
+	inv := Invocation{
+		RequestID:  resp.Header.Get("X-Cff-Request-Id"),
+		InvokeType: resp.Header.Get("X-Cff-Invoke-Type"),
+		Agency: AgencyCredentials{
+			AccessKey:     resp.Header.Get("X-Cff-Access-Key"),
+			SecretKey:     resp.Header.Get("X-Cff-Secret-Key"),
+			SecurityToken: resp.Header.Get("X-Cff-Security-Token"),
+		},
+	}
+	if inv.RequestID == "" {
+		return Invocation{}, nil, errors.New("next invocation: no X-Cff-Request-Id header")
 	}
 	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxEventBytes+1))
 	if err != nil {
-		return "", nil, err
+		return Invocation{}, nil, err
 	}
 	if len(payload) > maxEventBytes {
-		return "", nil, fmt.Errorf("next invocation: event over %d bytes", maxEventBytes)
+		return Invocation{}, nil, fmt.Errorf("next invocation: event over %d bytes", maxEventBytes)
 	}
-	return id, payload, nil
+	return inv, payload, nil
 }
 
 func post(ctx context.Context, client *http.Client, url string, body []byte) error {

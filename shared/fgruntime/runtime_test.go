@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -175,6 +176,8 @@ func (f *fakeRuntimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		f.served++
 		id := "req-" + itoa(f.served)
 		w.Header().Set("X-Cff-Request-Id", id)
+		w.Header().Set("X-Cff-Access-Key", "agency-ak")
+		w.Header().Set("X-Cff-Secret-Key", "agency-sk")
 		_, _ = w.Write(f.events[0])
 		f.events = f.events[1:]
 	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, "/v1/runtime/invocation/response/"):
@@ -207,6 +210,11 @@ func TestRunCustomLoop(t *testing.T) {
 	h := func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 		if _, ok := ctx.Deadline(); !ok {
 			t.Errorf("invocation has no deadline")
+		}
+		if inv, ok := InvocationFrom(ctx); !ok || inv.RequestID == "" || inv.Agency.AccessKey != "agency-ak" || inv.Agency.SecretKey != "agency-sk" {
+			t.Errorf("invocation not in context: %+v", inv)
+		} else if s := fmt.Sprintf("%v %+v %#v", inv.Agency, inv.Agency, inv.Agency); strings.Contains(s, "agency-sk") {
+			t.Errorf("agency credentials printed: %s", s)
 		}
 		switch req.Path {
 		case "/panic":

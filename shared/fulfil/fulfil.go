@@ -8,6 +8,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	mrand "math/rand/v2"
@@ -15,7 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/openapi"
 	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/store"
 )
 
@@ -178,32 +181,80 @@ func (r *Runner) fail(ctx context.Context, job store.Job, h Handler, cause error
 	return Dead, nil
 }
 
-// InstanceHandlers returns the handlers of the SaaS instance jobs: provisioning,
-// which makes the instance ACTIVE (or FAILED when it is buried), and the lifecycle
-// notifications.
-func InstanceHandlers(st *store.Store, p provision.Provisioner) map[string]Handler {
-	notify := Handler{Run: func(ctx context.Context, job store.Job) (store.TxFunc, error) {
+// OrderSource answers Query Order (openapi.Client; the fake marketplace locally).
+type OrderSource interface {
+	QueryOrder(ctx context.Context, orderID, orderLineID string) (*openapi.Order, error)
+}
+
+// Instances runs the SaaS instance jobs.
+type Instances struct {
+	Store       *store.Store
+	Provisioner provision.Provisioner
+	// Orders answers Query Order; nil provisions without the order.
+	Orders OrderSource
+	// Box seals provisioned passwords at rest; without it a provisioner that
+	// returns a password fails the job, rather than the password being kept in clear.
+	Box *secretbox.Box
+	// EncryptedCredentials limits userName and password to what still fits the
+	// 128-character field once queryInstance encrypts them (see CheckAppInfo).
+	EncryptedCredentials bool
+}
+
+// Handlers returns the handlers of the instance jobs. Provisioning queries the
+// order (when Orders is set), asks the provisioner, and makes the instance ACTIVE
+// with its access information, or leaves it PROVISIONING when the application will
+// call back; a buried provisioning job makes the instance FAILED. Upgrades query the
+// upgrade order; the other lifecycle events are delivered as they are.
+func (d Instances) Handlers() map[string]Handler {
+	st, p, orders := d.Store, d.Provisioner, d.Orders
+	request := func(ctx context.Context, job store.Job) (provision.Request, error) {
 		inst, err := st.Instance(ctx, job.InstanceID.String)
 		if err != nil {
-			return nil, fmt.Errorf("loading instance %s: %w", job.InstanceID.String, err)
+			return provision.Request{}, fmt.Errorf("loading instance %s: %w", job.InstanceID.String, err)
 		}
-		return nil, p.Notify(ctx, job.Kind, inst, []byte(job.Payload.String))
+		return provision.Request{Kind: job.Kind, Key: job.Key, Instance: inst, Payload: payload(job)}, nil
+	}
+	notify := Handler{Run: func(ctx context.Context, job store.Job) (store.TxFunc, error) {
+		req, err := request(ctx, job)
+		if err != nil {
+			return nil, err
+		}
+		if job.Kind == marketplace.JobUpgrade && orders != nil {
+			var ref struct {
+				OrderID     string `json:"orderId"`
+				OrderLineID string `json:"orderLineId"`
+			}
+			_ = json.Unmarshal(req.Payload, &ref)
+			if req.Order, err = queryOrder(ctx, orders, ref.OrderID, ref.OrderLineID); err != nil {
+				return nil, err
+			}
+		}
+		return nil, p.Notify(ctx, req)
 	}}
 	return map[string]Handler{
 		marketplace.JobProvision: {
 			Run: func(ctx context.Context, job store.Job) (store.TxFunc, error) {
-				inst, err := st.Instance(ctx, job.InstanceID.String)
-				if err != nil {
-					return nil, fmt.Errorf("loading instance %s: %w", job.InstanceID.String, err)
-				}
-				app, err := p.Provision(ctx, inst)
-				if err == nil {
-					err = CheckAppInfo(app)
-				}
+				req, err := request(ctx, job)
 				if err != nil {
 					return nil, err
 				}
-				return store.ActivateInstance(inst.InstanceID, app), nil
+				if orders != nil {
+					if req.Order, err = queryOrder(ctx, orders, req.Instance.OrderID, req.Instance.OrderLineID); err != nil {
+						return nil, err
+					}
+				}
+				app, err := p.Provision(ctx, req)
+				if err != nil {
+					return nil, err
+				}
+				if app == nil {
+					return nil, nil // accepted: the provisioning callback completes it
+				}
+				sealed, err := SealAppInfo(d.Box, req.Instance.InstanceID, *app, d.EncryptedCredentials)
+				if err != nil {
+					return nil, err
+				}
+				return store.ActivateInstance(req.Instance.InstanceID, *app, sealed), nil
 			},
 			Dead: func(job store.Job, cause error) store.TxFunc {
 				code, reason := marketplace.InternalError, "provisioning failed"
@@ -221,18 +272,67 @@ func InstanceHandlers(st *store.Store, p provision.Provisioner) map[string]Handl
 	}
 }
 
+// SealAppInfo checks what a provisioner returned and seals its password. Both the
+// worker and the provisioning callback use it.
+func SealAppInfo(box *secretbox.Box, instanceID string, app marketplace.AppInfo, encrypted bool) (string, error) {
+	if err := CheckAppInfo(app, encrypted); err != nil {
+		return "", err
+	}
+	if app.Password == "" {
+		return "", nil
+	}
+	if box == nil {
+		return "", &provision.Permanent{Code: marketplace.InternalError, Reason: "a password was returned but KG_DATA_KEY is not configured to keep it sealed"}
+	}
+	return box.Seal(app.Password, marketplace.PasswordContext(instanceID))
+}
+
+// queryOrder calls Query Order; an answer the marketplace will not change on retry
+// (a client error) fails the job at once.
+func queryOrder(ctx context.Context, orders OrderSource, orderID, orderLineID string) (*openapi.Order, error) {
+	o, err := orders.QueryOrder(ctx, orderID, orderLineID)
+	if err == nil {
+		return o, nil
+	}
+	if !openapi.Temporary(err) {
+		return nil, &provision.Permanent{Code: marketplace.InternalError, Reason: "querying order " + orderID + ": " + err.Error()}
+	}
+	return nil, fmt.Errorf("querying order %s: %w", orderID, err)
+}
+
+func payload(job store.Job) json.RawMessage {
+	if !job.Payload.Valid || job.Payload.String == "" {
+		return nil
+	}
+	return json.RawMessage(job.Payload.String)
+}
+
+// maxEncryptedPlain is the longest userName/password whose encrypted form (16-char
+// IV + base64 of the padded AES-CBC ciphertext) fits the 128-character field.
+const maxEncryptedPlain = 79
+
 // CheckAppInfo enforces the documented field lengths on what a provisioner returns,
 // so an over-long value fails the job visibly instead of failing the marketplace's
-// field-length check later.
-func CheckAppInfo(a marketplace.AppInfo) error {
+// field-length check later. With encrypted, userName and password must fit the
+// field once encrypted.
+func CheckAppInfo(a marketplace.AppInfo, encrypted bool) error {
+	credMax := 128
+	if encrypted {
+		credMax = maxEncryptedPlain
+	}
 	for _, f := range []struct {
 		name, v string
 		max     int
+		bytes   bool
 	}{
-		{"frontEndUrl", a.FrontEndURL, 512}, {"adminUrl", a.AdminURL, 512},
-		{"userName", a.UserName, 128}, {"password", a.Password, 128}, {"memo", a.Memo, 1024},
+		{"frontEndUrl", a.FrontEndURL, 512, false}, {"adminUrl", a.AdminURL, 512, false},
+		{"userName", a.UserName, credMax, encrypted}, {"password", a.Password, credMax, encrypted}, {"memo", a.Memo, 1024, false},
 	} {
-		if utf8.RuneCountInString(f.v) > f.max {
+		n := utf8.RuneCountInString(f.v)
+		if f.bytes {
+			n = len(f.v)
+		}
+		if n > f.max {
 			return &provision.Permanent{Code: marketplace.InternalError, Reason: fmt.Sprintf("provisioner returned a %s longer than %d characters", f.name, f.max)}
 		}
 	}

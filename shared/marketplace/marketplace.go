@@ -153,12 +153,26 @@ type Instance struct {
 	Status            Status
 	FailCode          Code
 	FailReason        string
-	App               *AppInfo
+	App               *AppInfo // without the password, which is kept sealed
+	SealedSecret      string   // the provisioned password, sealed (shared/secretbox)
 	ExpireTime        *time.Time
 	Version           int
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
 	ReleasedAt        *time.Time
+}
+
+// PasswordContext binds an instance's sealed password to the instance, so a sealed
+// value copied to another row does not open.
+func PasswordContext(instanceID string) string { return "instance-password:" + instanceID }
+
+// Usage is the pay-per-use usage of an instance (queryInstance usageInfo).
+type Usage struct {
+	InstanceID        string
+	RelatedInstanceID string
+	Value             string // decimal with at most 4 fraction digits
+	StatisticalTime   time.Time
+	DashboardURL      string
 }
 
 // Job kinds written to the outbox.

@@ -2,14 +2,19 @@ package produce
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/kgseller/kgseller/shared/endpoint"
+	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/store"
 )
 
@@ -17,6 +22,11 @@ import (
 type Service struct {
 	Store       *store.Store
 	Provisioner provision.Provisioner
+	// Box opens provisioned passwords sealed at rest.
+	Box *secretbox.Box
+	// EncryptType, when set ("1" AES-256, "2" AES-128), makes queryInstance return
+	// userName and password encrypted with the access key, with encryptType.
+	EncryptType kgsign.EncryptType
 	// Fulfil, when set, runs a job right after the change that wrote it commits, in
 	// the same request. Without a worker this is how provisioning completes; with a
 	// worker it is a best-effort head start and the worker is the guarantee.
@@ -115,6 +125,74 @@ type QueryReply struct {
 type InstanceInfo struct {
 	InstanceID string               `json:"instanceId"`
 	AppInfo    *marketplace.AppInfo `json:"appInfo,omitempty"`
+	UsageInfo  []UsageInfo          `json:"usageInfo,omitempty"`
+}
+
+// UsageInfo is pay-per-use usage as queryInstance reports it.
+type UsageInfo struct {
+	RelatedInstanceID string      `json:"relatedInstanceId,omitempty"`
+	UsageValue        json.Number `json:"usageValue"`
+	StatisticalTime   string      `json:"statisticalTime"`
+	DashboardURL      string      `json:"dashboardUrl,omitempty"`
+}
+
+// UsageTimeLayout is statisticalTime's format (UTC).
+const UsageTimeLayout = "20060102150405.000"
+
+func usageInfo(u marketplace.Usage) UsageInfo {
+	return UsageInfo{
+		RelatedInstanceID: u.RelatedInstanceID,
+		UsageValue:        json.Number(TrimDecimal(u.Value)),
+		StatisticalTime:   strings.Replace(u.StatisticalTime.UTC().Format(UsageTimeLayout), ".", "", 1),
+		DashboardURL:      u.DashboardURL,
+	}
+}
+
+// TrimDecimal drops trailing fraction zeros: "12.5000" becomes "12.5", "3.0000" "3".
+func TrimDecimal(v string) string {
+	if !strings.Contains(v, ".") {
+		return v
+	}
+	v = strings.TrimRight(v, "0")
+	return strings.TrimSuffix(v, ".")
+}
+
+// appInfo returns what queryInstance shows of an instance's access information:
+// the password opened from its sealed form and, when configured, userName and
+// password encrypted with the access key that verified the request.
+func (s *Service) appInfo(ctx context.Context, inst marketplace.Instance) (*marketplace.AppInfo, error) {
+	if inst.App == nil {
+		return nil, nil
+	}
+	app := *inst.App
+	if inst.SealedSecret != "" {
+		if s.Box == nil {
+			return nil, errors.New("a sealed password is stored but no data key is configured")
+		}
+		pw, err := s.Box.Open(inst.SealedSecret, marketplace.PasswordContext(inst.InstanceID))
+		if err != nil {
+			return nil, fmt.Errorf("opening the password of %s: %w", inst.InstanceID, err)
+		}
+		app.Password = pw
+	}
+	if s.EncryptType == "" {
+		return &app, nil
+	}
+	v, ok := endpoint.VerifiedFrom(ctx)
+	if !ok {
+		return nil, errors.New("no verified key to encrypt credentials with")
+	}
+	for _, f := range []*string{&app.UserName, &app.Password} {
+		if *f == "" {
+			continue
+		}
+		enc, err := kgsign.EncryptField(v.Key, s.EncryptType, *f)
+		if err != nil {
+			return nil, fmt.Errorf("encrypting credentials: %w", err)
+		}
+		*f = enc
+	}
+	return &app, nil
 }
 
 type queryInstanceOp struct {
@@ -140,7 +218,11 @@ func (op *queryInstanceOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	for _, inst := range found {
 		byID[inst.InstanceID] = inst
 	}
-	reply := QueryReply{}
+	usage, err := op.s.Store.UsageByInstance(ctx, op.ids)
+	if err != nil {
+		return nil, err
+	}
+	reply := QueryReply{EncryptType: string(op.s.EncryptType)}
 	provisioning, failed := 0, (*marketplace.Instance)(nil)
 	for _, id := range op.ids {
 		inst, ok := byID[id]
@@ -149,7 +231,15 @@ func (op *queryInstanceOp) Run(ctx context.Context) (marketplace.Reply, error) {
 		}
 		switch inst.State {
 		case marketplace.Active:
-			reply.Info = append(reply.Info, InstanceInfo{InstanceID: inst.InstanceID, AppInfo: inst.App})
+			app, err := op.s.appInfo(ctx, inst)
+			if err != nil {
+				return nil, err
+			}
+			info := InstanceInfo{InstanceID: inst.InstanceID, AppInfo: app}
+			for _, u := range usage[id] {
+				info.UsageInfo = append(info.UsageInfo, usageInfo(u))
+			}
+			reply.Info = append(reply.Info, info)
 		case marketplace.Provisioning:
 			provisioning++
 		case marketplace.Failed:
@@ -162,8 +252,10 @@ func (op *queryInstanceOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	case len(reply.Info) > 0:
 		reply.Result = marketplace.NewResult(marketplace.Success, "")
 	case provisioning > 0:
+		reply.EncryptType = ""
 		reply.Result = marketplace.NewResult(marketplace.Processing, "instance is being provisioned")
 	default:
+		reply.EncryptType = ""
 		reply.Result = failedResult(*failed)
 	}
 	return reply, nil

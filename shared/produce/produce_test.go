@@ -47,7 +47,7 @@ func newHarnessOn(t *testing.T, st *store.Store, inline bool, keys kgsign.KeySet
 	prov := provision.Static{FrontEndURL: "https://app.example.com/i/{instanceId}", AdminURL: "https://admin.example.com/{orderId}"}
 	svc := &produce.Service{Store: st, Provisioner: prov}
 	if inline {
-		r := &fulfil.Runner{Store: st, Handlers: fulfil.InstanceHandlers(st, prov)}
+		r := &fulfil.Runner{Store: st, Handlers: fulfil.Instances{Store: st, Provisioner: prov}.Handlers()}
 		svc.Fulfil = func(ctx context.Context, id int64) { _, _ = r.Run(ctx, id) }
 	}
 	h := endpoint.Handler(endpoint.Config{
@@ -353,7 +353,7 @@ func TestProvisioningPendingAnswers000004(t *testing.T) {
 		t.Fatalf("retry %v", m)
 	}
 	// Once the job runs, the instance is ready.
-	r := &fulfil.Runner{Store: h.st, Handlers: fulfil.InstanceHandlers(h.st, provision.Static{FrontEndURL: "https://x/{instanceId}"})}
+	r := &fulfil.Runner{Store: h.st, Handlers: fulfil.Instances{Store: h.st, Provisioner: provision.Static{FrontEndURL: "https://x/{instanceId}"}}.Handlers()}
 	if counts, err := r.RunDue(context.Background(), 10); err != nil || counts[fulfil.Done] != 1 {
 		t.Fatalf("RunDue %v %v", counts, err)
 	}

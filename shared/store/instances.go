@@ -35,6 +35,7 @@ type instanceRow struct {
 	FailCode          sql.NullString `db:"fail_code"`
 	FailReason        sql.NullString `db:"fail_reason"`
 	AppInfo           sql.NullString `db:"app_info"`
+	AppSecret         sql.NullString `db:"app_secret"`
 	ExpireTime        sql.NullTime   `db:"expire_time"`
 	Version           int            `db:"version"`
 	CreatedAt         time.Time      `db:"created_at"`
@@ -42,7 +43,7 @@ type instanceRow struct {
 	ReleasedAt        sql.NullTime   `db:"released_at"`
 }
 
-const instanceCols = "instance_id, order_id, order_line_id, ondemand_product_id, business_id, product_id, test_flag, state, status, fail_code, fail_reason, app_info, expire_time, version, created_at, updated_at, released_at"
+const instanceCols = "instance_id, order_id, order_line_id, ondemand_product_id, business_id, product_id, test_flag, state, status, fail_code, fail_reason, app_info, app_secret, expire_time, version, created_at, updated_at, released_at"
 
 func (r instanceRow) domain() (marketplace.Instance, error) {
 	inst := marketplace.Instance{
@@ -57,6 +58,7 @@ func (r instanceRow) domain() (marketplace.Instance, error) {
 		Status:            marketplace.Status(r.Status),
 		FailCode:          marketplace.Code(r.FailCode.String),
 		FailReason:        r.FailReason.String,
+		SealedSecret:      r.AppSecret.String,
 		Version:           r.Version,
 		CreatedAt:         r.CreatedAt,
 		UpdatedAt:         r.UpdatedAt,
@@ -361,21 +363,66 @@ func (s *Store) RecordUpgrade(ctx context.Context, id, orderID, orderLineID stri
 }
 
 // ActivateInstance is the result of a provisioning job: the instance becomes
-// ACTIVE with its access information.
-func ActivateInstance(instanceID string, app marketplace.AppInfo) TxFunc {
+// ACTIVE with its access information. The password is not stored in app_info: the
+// caller passes it sealed (shared/secretbox), or "" when there is none.
+func ActivateInstance(instanceID string, app marketplace.AppInfo, sealedPassword string) TxFunc {
 	return func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
-		appJSON, err := json.Marshal(app)
-		if err != nil {
-			return fmt.Errorf("store: encoding app info: %w", err)
-		}
-		_, err = tx.ExecContext(ctx,
-			`UPDATE instances SET state = ?, app_info = ?, fail_code = NULL, fail_reason = NULL, updated_at = ?
-			 WHERE instance_id = ?`, marketplace.Active, string(appJSON), now, instanceID)
-		if err != nil {
-			return fmt.Errorf("store: activating instance: %w", err)
-		}
-		return nil
+		_, err := activate(ctx, tx, instanceID, app, sealedPassword, now, false)
+		return err
 	}
+}
+
+// activate writes the access information; onlyProvisioning restricts it to an
+// instance still PROVISIONING and reports whether it changed one.
+func activate(ctx context.Context, tx *sqlx.Tx, instanceID string, app marketplace.AppInfo, sealedPassword string, now time.Time, onlyProvisioning bool) (bool, error) {
+	app.Password = ""
+	appJSON, err := json.Marshal(app)
+	if err != nil {
+		return false, fmt.Errorf("store: encoding app info: %w", err)
+	}
+	q := `UPDATE instances SET state = ?, app_info = ?, app_secret = ?, fail_code = NULL, fail_reason = NULL, updated_at = ?
+	      WHERE instance_id = ?`
+	args := []any{marketplace.Active, string(appJSON), nullString(sealedPassword), now, instanceID}
+	if onlyProvisioning {
+		q += " AND state = ?"
+		args = append(args, marketplace.Provisioning)
+	}
+	res, err := tx.ExecContext(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("store: activating instance: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// CompleteByCallback records the outcome the seller's application reports for an
+// instance it accepted to provision asynchronously. Only a PROVISIONING instance
+// changes; a repeated callback is a no-op. It returns ErrNotFound for an unknown
+// instance and whether anything changed.
+func (s *Store) CompleteByCallback(ctx context.Context, instanceID string, app *marketplace.AppInfo, sealedPassword string, fail *marketplace.Error) (bool, error) {
+	var changed bool
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		changed = false
+		var state string
+		err := tx.GetContext(ctx, &state, "SELECT state FROM instances WHERE instance_id = ? FOR UPDATE", instanceID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: reading instance: %w", err)
+		}
+		if marketplace.ProvisionState(state) != marketplace.Provisioning {
+			return nil
+		}
+		now := s.now()
+		if fail != nil {
+			changed = true
+			return FailInstance(instanceID, fail.Code, fail.Msg)(ctx, tx, now)
+		}
+		changed, err = activate(ctx, tx, instanceID, *app, sealedPassword, now, true)
+		return err
+	})
+	return changed, err
 }
 
 // FailInstance is the end of a provisioning job that will not succeed: the instance

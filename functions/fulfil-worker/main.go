@@ -1,0 +1,14 @@
+// Command fulfil-worker is the FunctionGraph function that runs outbox jobs
+// (provisioning, lifecycle notifications): every minute from its TIMER trigger, and
+// right after an endpoint commits a job, through an asynchronous invocation.
+package main
+
+import (
+	"github.com/kgseller/kgseller/shared/app"
+	"github.com/kgseller/kgseller/shared/config"
+	"github.com/kgseller/kgseller/shared/fgruntime"
+)
+
+func main() {
+	fgruntime.StartInvoke(app.FulfilWorker(config.Env()))
+}

@@ -1,0 +1,13 @@
+// Command usage-report is the FunctionGraph function behind POST /seller/usage: the
+// seller's application reports pay-per-use usage, which queryInstance returns.
+package main
+
+import (
+	"github.com/kgseller/kgseller/shared/app"
+	"github.com/kgseller/kgseller/shared/config"
+	"github.com/kgseller/kgseller/shared/fgruntime"
+)
+
+func main() {
+	fgruntime.Start(app.UsageReport(config.Env()))
+}

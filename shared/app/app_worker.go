@@ -1,0 +1,142 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kgseller/kgseller/shared/config"
+	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/fulfil"
+	"github.com/kgseller/kgseller/shared/store"
+)
+
+// jobFamily reads a job family's settings (recording errors on l) and returns how
+// to build its handlers once the store is open.
+type jobFamily func(l *config.Loader, logger *slog.Logger) func(st *store.Store) map[string]fulfil.Handler
+
+// jobFamilies are the job kinds fulfil-worker runs, one entry per endpoint family.
+var jobFamilies = []jobFamily{instanceJobFamily}
+
+func instanceJobFamily(l *config.Loader, _ *slog.Logger) func(*store.Store) map[string]fulfil.Handler {
+	deps := instanceJobs(l)
+	return func(st *store.Store) map[string]fulfil.Handler {
+		deps.Store = st
+		return deps.Handlers()
+	}
+}
+
+// WorkerResult is what an invocation of fulfil-worker reports.
+type WorkerResult struct {
+	Done         int    `json:"done"`
+	Retry        int    `json:"retry"`
+	Dead         int    `json:"dead"`
+	Skipped      int    `json:"skipped"`
+	NoncesPurged int64  `json:"noncesPurged"`
+	Error        string `json:"error,omitempty"`
+}
+
+// workerMargin is the time left unused at the end of an invocation, so the last job
+// finishes before FunctionGraph's timeout.
+const workerMargin = 3 * time.Second
+
+// FulfilWorker builds the fulfil-worker function. It is invoked by its TIMER trigger
+// (every minute) and asynchronously by the endpoints right after they commit a job,
+// with {"jobId": N}. Either way it runs that job first, then every due job until its
+// time budget is spent, and purges expired nonces.
+func FulfilWorker(src config.Source) fgruntime.InvokeFunc {
+	logger := Logger(src)
+	l := config.New(src)
+	dsn := l.Required("DB_DSN")
+	pool := store.Options{MaxOpen: l.Int("DB_MAX_OPEN", 4), MaxIdle: l.Int("DB_MAX_IDLE", 2)}
+	batch := l.Int("FULFIL_BATCH", 20)
+	template := runnerSettings(l, logger)
+	var builders []func(*store.Store) map[string]fulfil.Handler
+	for _, family := range jobFamilies {
+		builders = append(builders, family(l, logger))
+	}
+	cfgErr := l.Err()
+	var run *fulfil.Runner
+	var st *store.Store
+	if cfgErr == nil {
+		var err error
+		if st, err = store.Open(dsn, pool); err != nil {
+			cfgErr = err
+		} else {
+			handlers := make([]map[string]fulfil.Handler, 0, len(builders))
+			for _, b := range builders {
+				handlers = append(handlers, b(st))
+			}
+			r := template
+			r.Store, r.Handlers = st, fulfil.Merge(handlers...)
+			run = &r
+		}
+	}
+	return func(ctx context.Context, payload []byte) ([]byte, error) {
+		if cfgErr != nil {
+			logger.Error("fulfil-worker is misconfigured", "err", cfgErr.Error())
+			return json.Marshal(WorkerResult{Error: "misconfigured"})
+		}
+		res := work(ctx, run, st, payload, batch, logger)
+		return json.Marshal(res)
+	}
+}
+
+func work(ctx context.Context, run *fulfil.Runner, st *store.Store, payload []byte, batch int, logger *slog.Logger) WorkerResult {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(50 * time.Second)
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline.Add(-workerMargin))
+	defer cancel()
+	var res WorkerResult
+	count := func(o fulfil.Outcome) {
+		switch o {
+		case fulfil.Done:
+			res.Done++
+		case fulfil.Retry:
+			res.Retry++
+		case fulfil.Dead:
+			res.Dead++
+		default:
+			res.Skipped++
+		}
+	}
+	var kick struct {
+		JobID int64 `json:"jobId"`
+	}
+	if json.Unmarshal(payload, &kick) == nil && kick.JobID > 0 {
+		out, err := run.Run(ctx, kick.JobID)
+		if err != nil {
+			logger.Error("running job", "job", kick.JobID, "err", err)
+		}
+		count(out)
+	}
+	for ctx.Err() == nil {
+		counts, err := run.RunDue(ctx, batch)
+		if err != nil {
+			res.Error = fmt.Sprintf("listing due jobs: %v", err)
+			logger.Error("listing due jobs", "err", err)
+			break
+		}
+		n := 0
+		for o, c := range counts {
+			for i := 0; i < c; i++ {
+				count(o)
+			}
+			n += c
+		}
+		if n < batch {
+			break
+		}
+	}
+	if purged, err := st.PurgeNonces(ctx, 5000); err == nil {
+		res.NoncesPurged = purged
+	} else if ctx.Err() == nil {
+		logger.Warn("purging nonces", "err", err)
+	}
+	logger.Info("worker run", "done", res.Done, "retry", res.Retry, "dead", res.Dead, "skipped", res.Skipped, "noncesPurged", res.NoncesPurged)
+	return res
+}

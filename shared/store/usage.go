@@ -1,0 +1,74 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/kgseller/kgseller/shared/marketplace"
+)
+
+// RecordUsage stores a usage report for an existing instance. A report whose
+// statistical time is older than the stored one leaves the stored value as it is,
+// so reports that arrive out of order cannot move usage backwards. It returns
+// ErrNotFound for an unknown instance.
+func (s *Store) RecordUsage(ctx context.Context, u marketplace.Usage) error {
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var one int
+		err := tx.GetContext(ctx, &one, "SELECT 1 FROM instances WHERE instance_id = ?", u.InstanceID)
+		if err == sql.ErrNoRows {
+			return ErrNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("store: reading instance: %w", err)
+		}
+		// Assignments run left to right: usage_value and dashboard_url compare with the
+		// old statistical_time before it is moved forward.
+		_, err = tx.ExecContext(ctx,
+			`INSERT INTO instance_usage (instance_id, related_instance_id, usage_value, statistical_time, dashboard_url, updated_at)
+			 VALUES (?, ?, ?, ?, ?, ?)
+			 ON DUPLICATE KEY UPDATE
+			   usage_value = IF(VALUES(statistical_time) >= statistical_time, VALUES(usage_value), usage_value),
+			   dashboard_url = IF(VALUES(statistical_time) >= statistical_time, VALUES(dashboard_url), dashboard_url),
+			   updated_at = VALUES(updated_at),
+			   statistical_time = GREATEST(statistical_time, VALUES(statistical_time))`,
+			u.InstanceID, u.RelatedInstanceID, u.Value, u.StatisticalTime.UTC(), nullString(u.DashboardURL), s.now())
+		if err != nil {
+			return fmt.Errorf("store: recording usage: %w", err)
+		}
+		return nil
+	})
+}
+
+// UsageByInstance returns the stored usage of the given instances.
+func (s *Store) UsageByInstance(ctx context.Context, ids []string) (map[string][]marketplace.Usage, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	q, args, err := sqlx.In(`SELECT instance_id, related_instance_id, usage_value, statistical_time, dashboard_url
+		FROM instance_usage WHERE instance_id IN (?) ORDER BY instance_id, related_instance_id`, ids)
+	if err != nil {
+		return nil, fmt.Errorf("store: building query: %w", err)
+	}
+	var rows []struct {
+		InstanceID        string         `db:"instance_id"`
+		RelatedInstanceID string         `db:"related_instance_id"`
+		UsageValue        string         `db:"usage_value"`
+		StatisticalTime   time.Time      `db:"statistical_time"`
+		DashboardURL      sql.NullString `db:"dashboard_url"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, fmt.Errorf("store: reading usage: %w", err)
+	}
+	out := map[string][]marketplace.Usage{}
+	for _, r := range rows {
+		out[r.InstanceID] = append(out[r.InstanceID], marketplace.Usage{
+			InstanceID: r.InstanceID, RelatedInstanceID: r.RelatedInstanceID, Value: r.UsageValue,
+			StatisticalTime: r.StatisticalTime, DashboardURL: r.DashboardURL.String,
+		})
+	}
+	return out, nil
+}
