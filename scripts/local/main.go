@@ -77,6 +77,9 @@ func run(addr string, instances int, verbose bool) error {
 	}
 	fmt.Printf("  access key  %s%s\n", stack.AccessKey, keyNote)
 	fmt.Printf("  database    %s\n", stack.DatabaseLabel())
+	if stack.Market != nil {
+		fmt.Printf("  open API    %s (fake KooGallery open API: Query Order, mock orders)\n", stack.MarketURL)
+	}
 	fmt.Printf("Press Ctrl-C to stop.\n")
 
 	srv := &http.Server{Handler: stack.Handler(), ReadHeaderTimeout: 10 * time.Second}

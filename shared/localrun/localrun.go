@@ -11,6 +11,7 @@ import (
 	"html/template"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -19,7 +20,9 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/kgseller/kgseller/shared/apigsign"
 	"github.com/kgseller/kgseller/shared/embeddeddb"
+	"github.com/kgseller/kgseller/shared/fakemkt"
 	"github.com/kgseller/kgseller/shared/fglocal"
 	"github.com/kgseller/kgseller/shared/manifest"
 	"github.com/kgseller/kgseller/shared/store"
@@ -49,6 +52,9 @@ type Options struct {
 	FunctionOutput io.Writer
 	// BuildOutput receives go build's output.
 	BuildOutput io.Writer
+	// TimerEvery, when positive, replaces the schedule of every TIMER trigger
+	// (tests use it instead of waiting a minute).
+	TimerEvery time.Duration
 }
 
 // Stack is a running local run.
@@ -58,8 +64,13 @@ type Stack struct {
 	DSN       string
 	Embedded  bool
 	AccessKey string
+	// Market is the fake KooGallery open API the functions call, unless
+	// KG_MKT_ENDPOINT pointed them elsewhere (then nil).
+	Market    *fakemkt.Server
+	MarketURL string
 	db        *embeddeddb.Server
 	handler   http.Handler
+	stop      []func()
 }
 
 // Start brings the stack up; Close takes it down.
@@ -115,6 +126,20 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if getenv("PROVISION_FRONTEND_URL") == "" {
 		env = setEnv(env, "PROVISION_FRONTEND_URL", "http://"+o.Addr+"/app/{instanceId}")
 	}
+	if getenv("KG_MKT_ENDPOINT") == "" {
+		if err := s.startMarket(); err != nil {
+			s.Close()
+			return nil, err
+		}
+		env = setEnv(env, "KG_MKT_ENDPOINT", s.MarketURL)
+		env = setEnv(env, "HUAWEICLOUD_SDK_AK", LocalAK)
+		env = setEnv(env, "HUAWEICLOUD_SDK_SK", LocalSK)
+	}
+	// Endpoints start the worker through the emulated FunctionGraph API.
+	env = setEnv(env, "FULFIL_WORKER_URN", LocalWorkerURN)
+	env = setEnv(env, "FULFIL_WORKER_ENDPOINT", "http://"+o.Addr)
+	kitSSO := localKitSSO(o.Addr, getenv, o.Logger)
+	env = kitSSO.addEnv(env)
 	s.Emulator, err = fglocal.New(fglocal.Options{
 		Manifest: m, BinDir: o.BinDir, Env: env, MaxInstances: o.MaxInstances,
 		Logger: o.Logger, FunctionOutput: o.FunctionOutput,
@@ -126,15 +151,50 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/", s.Emulator)
 	mux.HandleFunc("GET /app/{instance}", appPage)
+	kitSSO.mount(mux)
+	mux.Handle("POST /v2/", s.Emulator.AsyncAPI(&apigsign.Verifier{
+		Secret: func(ak string) ([]byte, bool) { return []byte(getenvOr(env, "HUAWEICLOUD_SDK_SK")), ak == getenvOr(env, "HUAWEICLOUD_SDK_AK") },
+	}))
 	s.handler = mux
+	timers, cancel := context.WithCancel(context.Background())
+	s.stop = append(s.stop, cancel)
+	s.Emulator.StartTimers(timers, o.TimerEvery)
 	return s, nil
 }
+
+// Local credentials of the fake open API and the emulated FunctionGraph API. They
+// are not secrets: they only ever reach this machine's fakes.
+const (
+	LocalAK        = "LOCALAKEXAMPLE000000"
+	LocalSK        = "local-sk-not-a-secret"
+	LocalWorkerURN = "urn:fss:local:local:function:kgseller:fulfil-worker:latest"
+)
+
+// startMarket serves the fake open API on its own port, so its paths are exactly
+// the marketplace's.
+func (s *Stack) startMarket() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("localrun: fake marketplace: %w", err)
+	}
+	s.Market = fakemkt.New(LocalAK, LocalSK)
+	s.MarketURL = "http://" + ln.Addr().String()
+	srv := &http.Server{Handler: s.Market, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	s.stop = append(s.stop, func() { _ = srv.Close() })
+	return nil
+}
+
+func getenvOr(env []string, key string) string { return envLookup(env)(key) }
 
 // Handler serves the functions' routes and the demo application page.
 func (s *Stack) Handler() http.Handler { return s.handler }
 
-// Close stops the functions and the embedded database.
+// Close stops the functions, the fakes and the embedded database.
 func (s *Stack) Close() {
+	for _, stop := range s.stop {
+		stop()
+	}
 	if s.Emulator != nil {
 		s.Emulator.Close()
 	}

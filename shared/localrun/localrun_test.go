@@ -3,10 +3,12 @@ package localrun_test
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -15,6 +17,9 @@ import (
 	"github.com/kgseller/kgseller/shared/kgclient"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/localrun"
+	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/secretbox"
+	"github.com/kgseller/kgseller/shared/sellerhook"
 )
 
 // startStack runs the real function binaries under the emulator on a fresh
@@ -26,6 +31,11 @@ func startStack(t *testing.T) (*localrun.Stack, string, *sql.DB) {
 // startStackOn starts the stack on dsn; an empty dsn starts the embedded engine,
 // as the README's first command does.
 func startStackOn(t *testing.T, dsn string) (*localrun.Stack, string, *sql.DB) {
+	return startStackWith(t, dsn, nil)
+}
+
+// startStackWith starts the stack with options adjusted by tune.
+func startStackWith(t *testing.T, dsn string, tune func(*localrun.Options)) (*localrun.Stack, string, *sql.DB) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,10 +43,14 @@ func startStackOn(t *testing.T, dsn string) (*localrun.Stack, string, *sql.DB) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	stack, err := localrun.Start(ctx, localrun.Options{
+	opts := localrun.Options{
 		Addr: ln.Addr().String(), ModuleDir: "../..", BinDir: t.TempDir(), DSN: dsn,
 		AccessKey: "it-key", FunctionOutput: io.Discard, BuildOutput: io.Discard,
-	})
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+	stack, err := localrun.Start(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +93,12 @@ func TestLocalRunWalkthrough(t *testing.T) {
 		}
 		return a
 	}
-	a := call(`{"activity":"newInstance","businessId":"b-walk","orderId":"MOCKPERIODYEARNEW","orderLineId":"MOCKPERIODYEARNEW-000001","testFlag":"1"}`, "000000")
+	// newInstance answers at once; the worker, started asynchronously through the
+	// emulated FunctionGraph API, queries the order from the fake marketplace and
+	// provisions the instance, while the marketplace polls queryInstance.
+	a := call(`{"activity":"newInstance","businessId":"b-walk","orderId":"MOCKPERIODYEARNEW","orderLineId":"MOCKPERIODYEARNEW-000001","testFlag":"1"}`, "000004")
 	id := a.String("instanceId")
-	q := call(fmt.Sprintf(`{"activity":"queryInstance","instanceId":%q}`, id), "000000")
+	q := pollQuery(t, c, id)
 	info := q.Fields["info"].([]any)[0].(map[string]any)["appInfo"].(map[string]any)
 	if info["frontEndUrl"] != base+"/app/"+id {
 		t.Fatalf("frontEndUrl %v, want the local app page", info["frontEndUrl"])
@@ -94,6 +111,17 @@ func TestLocalRunWalkthrough(t *testing.T) {
 	call(fmt.Sprintf(`{"activity":"releaseInstance","instanceId":%q,"testFlag":"1"}`, id), "000000")
 	call(fmt.Sprintf(`{"activity":"releaseInstance","instanceId":%q,"testFlag":"1"}`, id), "000000")
 	call(`{"activity":"newInstance","businessId":"b-again","orderId":"MOCKPERIODYEARNEW","orderLineId":"MOCKPERIODYEARNEW-000001","testFlag":"1"}`, "000000")
+	// The worker queried the purchase order, then the upgrade order, each once,
+	// with verified AK/SK signatures.
+	want := []string{"orderId=MOCKPERIODYEARNEW&orderLineId=MOCKPERIODYEARNEW-000001", "orderId=MOCKMONTYCHANGE&orderLineId=MOCKMONTYCHANGE-000001"}
+	waitFor(t, "both Query Order calls", func() bool {
+		return len(stack.Market.CallsTo("/api/mkp-openapi-public/global/v1/order/query")) >= len(want)
+	})
+	for i, q := range stack.Market.CallsTo("/api/mkp-openapi-public/global/v1/order/query") {
+		if i >= len(want) || !q.Verified || q.Query != want[i] {
+			t.Fatalf("Query Order call %d: %+v", i, q)
+		}
+	}
 
 	// The app page the static provisioner points at is served.
 	resp, err := http.Get(base + "/app/" + id)
@@ -125,6 +153,43 @@ func TestLocalRunEmbeddedDefault(t *testing.T) {
 	}
 }
 
+// waitFor polls cond for up to 20 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// pollQuery polls queryInstance, as the marketplace does, until the instance is
+// provisioned (000000) or 20 seconds pass.
+func pollQuery(t *testing.T, c *kgclient.Client, id string) kgclient.Answer {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		a, err := c.Post(context.Background(), []byte(fmt.Sprintf(`{"activity":"queryInstance","instanceId":%q}`, id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.ShapeError(); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case a.Code() == "000000":
+			return a
+		case a.Code() != "000004":
+			t.Fatalf("queryInstance while provisioning: %s", a.Body)
+		case time.Now().After(deadline):
+			t.Fatalf("instance %s still provisioning after 20 s", id)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
 // concurrentDuplicates sends 50 concurrent newInstance calls for one order line and
 // checks they all name the same instance.
 func concurrentDuplicates(t *testing.T, c *kgclient.Client) {
@@ -153,5 +218,100 @@ func concurrentDuplicates(t *testing.T, c *kgclient.Client) {
 		if got != ids[0] || got == "" {
 			t.Fatalf("concurrent duplicates answered different instances: %v", ids)
 		}
+	}
+}
+
+// hookReceiver is the seller's application: it checks each webhook's signature and
+// counts the provisioning calls it answered successfully, per order.
+type hookReceiver struct {
+	mu       sync.Mutex
+	secrets  sellerhook.Secrets
+	provided map[string]int
+	badSig   int
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.secrets.Verify(r.Header.Get(sellerhook.Header), body, time.Now(), 0); err != nil {
+		h.badSig++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var ev provision.Event
+	_ = json.Unmarshal(body, &ev)
+	if ev.Type == "instance.provision" {
+		if ev.Order == nil || ev.Buyer == nil || ev.Period == nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		h.provided[ev.Instance.OrderID]++
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(w, `{"frontEndUrl":"https://app.example.com/%s","userName":"admin","password":"pw-%s"}`, ev.Instance.InstanceID, ev.Instance.InstanceID)
+}
+
+// TestWebhookDownThenUp provisions through the seller's webhook while it is down:
+// the worker retries with backoff, and once the application is up every instance is
+// provisioned with exactly one provisioning call per order.
+func TestWebhookDownThenUp(t *testing.T) {
+	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hookAddr := hookLn.Addr().String()
+	hookLn.Close() // the application is down: nothing listens here yet
+	dataKey, _ := secretbox.NewKey()
+	_, base, db := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
+		o.Env = append(os.Environ(),
+			"PROVISIONER=webhook", "PROVISION_WEBHOOK_URL=http://"+hookAddr+"/hook", "PROVISION_WEBHOOK_ALLOW_HTTP=true",
+			"PROVISION_WEBHOOK_SECRET=hook-secret", "KG_DATA_KEY="+dataKey,
+			"FULFIL_BASE_DELAY=100ms", "FULFIL_MAX_DELAY=300ms", "FULFIL_MAX_ATTEMPTS=50")
+		o.TimerEvery = 200 * time.Millisecond
+	})
+	c := &kgclient.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte("it-key"), "t")}
+	orders := []string{"MOCKPERIODYEARNEW", "MOCKONETIMENEW", "MOCKONDEMAND", "CS-HOOK-1", "CS-HOOK-2"}
+	ids := map[string]string{}
+	for _, o := range orders {
+		a, err := c.Post(context.Background(), []byte(fmt.Sprintf(`{"activity":"newInstance","businessId":"b-%s","orderId":%q,"orderLineId":"%s-000001"}`, o, o, o)))
+		if err != nil || a.Code() != "000004" {
+			t.Fatalf("newInstance %s: %v %s", o, err, a.Body)
+		}
+		ids[o] = a.String("instanceId")
+	}
+	// Every provisioning job fails at least twice while the application is down.
+	waitFor(t, "failed attempts while the webhook is down", func() bool {
+		var n int
+		_ = db.QueryRow("SELECT COUNT(*) FROM jobs WHERE kind = 'provision' AND attempts >= 2 AND last_error IS NOT NULL").Scan(&n)
+		return n == len(orders)
+	})
+	secrets, _ := sellerhook.NewSecrets("hook-secret")
+	rec := &hookReceiver{secrets: secrets, provided: map[string]int{}}
+	up, err := net.Listen("tcp", hookAddr)
+	if err != nil {
+		t.Fatalf("bringing the application up on %s: %v", hookAddr, err)
+	}
+	hookSrv := &http.Server{Handler: rec}
+	go func() { _ = hookSrv.Serve(up) }()
+	defer hookSrv.Close()
+	for _, o := range orders {
+		q := pollQuery(t, c, ids[o])
+		app := q.Fields["info"].([]any)[0].(map[string]any)["appInfo"].(map[string]any)
+		if app["password"] != "pw-"+ids[o] {
+			t.Fatalf("%s: appInfo %v", o, app)
+		}
+	}
+	// More timer ticks must not provision anything twice.
+	time.Sleep(600 * time.Millisecond)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, o := range orders {
+		if rec.provided[o] != 1 {
+			t.Errorf("order %s provisioned %d times, want 1", o, rec.provided[o])
+		}
+	}
+	if rec.badSig != 0 {
+		t.Errorf("%d webhook calls failed signature verification", rec.badSig)
 	}
 }
