@@ -21,13 +21,14 @@ import (
 	"github.com/kgseller/kgseller/shared/openapi"
 	"github.com/kgseller/kgseller/shared/produce"
 	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/redact"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/sellerhook"
 	"github.com/kgseller/kgseller/shared/store"
 )
 
 // Logger returns the JSON logger functions write to stderr (FunctionGraph ships it
-// to LTS). LOG_LEVEL=debug|info|warn|error.
+// to LTS), with every configured secret masked. LOG_LEVEL=debug|info|warn|error.
 func Logger(src config.Source) *slog.Logger {
 	level := slog.LevelInfo
 	switch strings.ToLower(src("LOG_LEVEL")) {
@@ -38,7 +39,11 @@ func Logger(src config.Source) *slog.Logger {
 	case "error":
 		level = slog.LevelError
 	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+	h := slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})
+	logger := slog.New(redact.Handler(h, redact.New(config.SecretValues(src)...)))
+	// Libraries that log through the default logger are masked too.
+	slog.SetDefault(logger)
+	return logger
 }
 
 // loadEndpoint reads the settings of an endpoint of one interface type.

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -313,5 +315,85 @@ func TestWebhookDownThenUp(t *testing.T) {
 	}
 	if rec.badSig != 0 {
 		t.Errorf("%d webhook calls failed signature verification", rec.badSig)
+	}
+}
+
+// syncBuffer collects function output from several processes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
+// TestNoSecretInLogsOrAnswers runs the functions with known secret values, drives
+// them through successful, forged, replayed and malformed calls and the seller API,
+// and searches every log line and answer for the secrets.
+func TestNoSecretInLogsOrAnswers(t *testing.T) {
+	const accessKey = "AccessKey-Secret-0001"
+	const hookSecret = "Webhook-Secret-0002"
+	dataKey, _ := secretbox.NewKey()
+	var out syncBuffer
+	var answers []string
+	_, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
+		o.AccessKey = accessKey
+		o.FunctionOutput = &out
+		o.Logger = slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Env = append(os.Environ(), "PROVISION_WEBHOOK_SECRET="+hookSecret, "KG_DATA_KEY="+dataKey, "LOG_LEVEL=debug")
+	})
+	ctx := context.Background()
+	good := &kgclient.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte(accessKey), "t")}
+	forged := &kgclient.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte("not-"+accessKey), "t")}
+	record := func(a kgclient.Answer, err error) kgclient.Answer {
+		if err != nil {
+			t.Fatal(err)
+		}
+		answers = append(answers, string(a.Body), fmt.Sprint(a.Header))
+		return a
+	}
+	a := record(good.Post(ctx, []byte(`{"activity":"newInstance","businessId":"b-sec","orderId":"CS-SEC","orderLineId":"CS-SEC-1"}`)))
+	pollQuery(t, good, a.String("instanceId"))
+	record(forged.Post(ctx, []byte(`{"activity":"queryInstance","instanceId":"b-sec"}`)))
+	record(good.Post(ctx, []byte(`{"activity":"queryInstance","instanceId":`)))
+	record(good.Post(ctx, []byte(`{"activity":"queryInstance","instanceId":"`+accessKey+`"}`)))
+	s, _ := good.Sign([]byte(`{"activity":"queryInstance","instanceId":"b-sec"}`))
+	record(good.Send(ctx, s))
+	record(good.Send(ctx, s)) // replay
+	stale, _ := good.SignWith([]byte(`{"activity":"queryInstance","instanceId":"b-sec"}`), "n-stale", "1000000000000")
+	record(good.Send(ctx, stale))
+	// The seller API with a wrong and a right signature.
+	secrets, _ := sellerhook.NewSecrets(hookSecret)
+	for _, sig := range []string{"t=1,v1=00", secrets.Sign([]byte(`{"instanceId":"b-sec","usageValue":1}`), time.Now())} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/seller/usage", strings.NewReader(`{"instanceId":"b-sec","usageValue":1}`))
+		req.Header.Set(sellerhook.Header, sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answers = append(answers, string(body), fmt.Sprint(resp.Header))
+	}
+	time.Sleep(300 * time.Millisecond) // let the last log lines arrive
+	logs := out.String()
+	if !strings.Contains(logs, `"resultCode":"000001"`) || !strings.Contains(logs, `"kind":"provision"`) {
+		t.Fatalf("the logs do not show the calls that were made:\n%s", logs)
+	}
+	haystack := logs + strings.Join(answers, "\n")
+	for _, secret := range []string{accessKey, hookSecret, dataKey, localrun.LocalSK} {
+		if strings.Contains(haystack, secret) {
+			t.Errorf("secret %q appears in logs or answers", secret[:4]+"…")
+		}
 	}
 }
