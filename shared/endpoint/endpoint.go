@@ -59,6 +59,9 @@ const (
 const (
 	DefaultMaxBody = 1 << 20
 	DefaultTimeout = 4 * time.Second
+	// MaxHeaderBytes bounds the request's headers and query parameters together;
+	// marketplace calls carry a few hundred bytes.
+	MaxHeaderBytes = 32 << 10
 )
 
 // Config assembles one endpoint.
@@ -116,6 +119,10 @@ type trace struct {
 }
 
 func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest, t *trace) marketplace.Reply {
+	if n := headerBytes(req); n > MaxHeaderBytes {
+		t.reason = fmt.Sprintf("headers and query of %d bytes", n)
+		return marketplace.NewResult(marketplace.BadRequest, fmt.Sprintf("request headers exceed %d bytes", MaxHeaderBytes))
+	}
 	body, err := fgruntime.RawBody(req)
 	if err != nil {
 		t.reason = "body: " + err.Error()
@@ -164,6 +171,23 @@ type verifiedKey struct{}
 func VerifiedFrom(ctx context.Context) (kgsign.Verified, bool) {
 	v, ok := ctx.Value(verifiedKey{}).(kgsign.Verified)
 	return v, ok
+}
+
+// headerBytes sizes the headers and query parameters of a request.
+func headerBytes(req events.APIGatewayProxyRequest) int {
+	n := 0
+	for k, v := range req.Headers {
+		n += len(k) + len(v)
+	}
+	for k, vs := range req.MultiValueHeaders {
+		for _, v := range vs {
+			n += len(k) + len(v)
+		}
+	}
+	for k, v := range req.QueryStringParameters {
+		n += len(k) + len(v)
+	}
+	return n
 }
 
 // errV1 marks a correctly signed call of the retired V1 interface.

@@ -230,3 +230,16 @@ func TestASCIIJSONRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestOversizedHeaders(t *testing.T) {
+	nonces := &memNonces{seen: map[string]bool{}}
+	h := handler(QuerySignature, nonces, ok)
+	req := signed(`{}`, false)
+	req.Headers["x-padding"] = strings.Repeat("p", MaxHeaderBytes)
+	if m := decode(t, h(req)); m["resultCode"] != "000002" {
+		t.Fatalf("oversized headers: %v", m)
+	}
+	if len(nonces.seen) != 0 {
+		t.Fatalf("oversized request stored a nonce")
+	}
+}

@@ -410,3 +410,52 @@ func TestPreviousKeyDuringRotation(t *testing.T) {
 		t.Fatalf("new key: %s", c)
 	}
 }
+
+// TestForgedFloodTouchesNoDatabase sends a flood of forged, stale and unsigned
+// requests to a handler whose database is unreachable: every one is refused with
+// 000001, not 000005, which shows that none of them reached the database (no nonce
+// written, nothing read). The same flood against a real database stores nothing.
+func TestForgedFloodTouchesNoDatabase(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dead, err := store.Open("root@tcp("+addr+")/none", store.Options{DialTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dead.Close()
+	live, _ := dbtest.Open(t)
+	for name, st := range map[string]*store.Store{"unreachable": dead, "live": live} {
+		h := newHarnessOn(t, st, true, kgsign.MustKeySet(testKey))
+		for i := 0; i < 300; i++ {
+			body := newInstanceBody(fmt.Sprintf("CS-FLOOD-%d", i), "b")
+			req := h.request(body)
+			switch i % 3 {
+			case 0: // forged with another key
+				req.QueryStringParameters["signature"] = kgsign.V2Signature(kgsign.NewKey([]byte("attacker"), ""),
+					req.QueryStringParameters["nonce"], req.QueryStringParameters["timestamp"], []byte(body))
+			case 1: // stale
+				req.QueryStringParameters["timestamp"] = "1600000000000"
+			case 2: // unsigned
+				req.QueryStringParameters = map[string]string{"nonce": "n"}
+			}
+			if c := code(h.do(req)); c != "000001" {
+				t.Fatalf("%s: request %d answered %s, want 000001", name, i, c)
+			}
+		}
+	}
+	var rows int
+	for _, table := range []string{"nonces", "instances", "jobs"} {
+		var n int
+		if err := live.DB().Get(&n, "SELECT COUNT(*) FROM "+table); err != nil {
+			t.Fatal(err)
+		}
+		rows += n
+	}
+	if rows != 0 {
+		t.Fatalf("the flood stored %d rows", rows)
+	}
+}
