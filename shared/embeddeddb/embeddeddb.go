@@ -190,6 +190,11 @@ func (h *serialHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query 
 	}
 	rest, err := h.Handler.ComMultiQuery(ctx, c, query, cb)
 	h.gate.leave(c.ConnectionID, query, err)
+	if err != nil {
+		// MySQL stops a multi-statement query at the first error; the engine's
+		// server would run the remaining statements, so drop them here.
+		return "", err
+	}
 	return rest, err
 }
 

@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/kgseller/kgseller/shared/marketplace"
@@ -134,6 +136,18 @@ type Created struct {
 	JobID    int64 // the provisioning job written with a new instance
 }
 
+// createInstanceSQL is the whole creation transaction, sent as one multi-statement
+// query: the instance and its provisioning job commit together in a single round
+// trip. If a statement fails, the server stops there and the transaction stays
+// open on the connection, which createTx then rolls back.
+const createInstanceSQL = `START TRANSACTION;
+INSERT INTO instances (instance_id, order_id, order_line_id, ondemand_product_id, business_id, product_id,
+  test_flag, state, status, version, created_at, updated_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?);
+INSERT INTO jobs (job_key, kind, instance_id, payload, state, attempts, next_run_at, created_at, updated_at)
+  VALUES (?, ?, ?, NULL, ?, 0, ?, ?, ?);
+COMMIT`
+
 // CreateInstance writes a new instance in state PROVISIONING together with its
 // provisioning job, in one transaction. If the order line (or, for pay-per-use, the
 // order and product) already has an instance, that instance is returned unchanged:
@@ -144,27 +158,22 @@ func (s *Store) CreateInstance(ctx context.Context, in marketplace.Instance) (Cr
 	now := s.now()
 	in.State, in.Status, in.Version = marketplace.Provisioning, marketplace.Normal, 0
 	in.CreatedAt, in.UpdatedAt = now, now
+	args := []any{
+		in.InstanceID, in.OrderID, in.OrderLineID, nullString(in.OnDemandProductID), in.BusinessID,
+		nullString(in.ProductID), in.TestFlag, string(in.State), string(in.Status), now, now,
+		marketplace.JobProvision + ":" + in.InstanceID, marketplace.JobProvision, in.InstanceID, JobPending, now, now, now,
+	}
 	var jobID int64
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		jobID = 0
-		_, err := tx.ExecContext(ctx,
-			`INSERT INTO instances (instance_id, order_id, order_line_id, ondemand_product_id, business_id, product_id,
-			   test_flag, state, status, version, created_at, updated_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
-			in.InstanceID, in.OrderID, in.OrderLineID, nullString(in.OnDemandProductID), in.BusinessID,
-			nullString(in.ProductID), in.TestFlag, in.State, in.Status, now, now)
-		if err != nil {
-			return err
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if jobID, err = s.createTx(ctx, args); !isDeadlock(err) {
+			break
 		}
-		jobID, err = insertJob(ctx, tx, NewJob{
-			Key: marketplace.JobProvision + ":" + in.InstanceID, Kind: marketplace.JobProvision, InstanceID: in.InstanceID,
-		}, now)
-		return err
-	})
+	}
 	if err == nil {
 		return Created{Instance: in, New: true, JobID: jobID}, nil
 	}
-	if !IsDuplicate(err) && !errors.Is(err, errDuplicateJob) {
+	if !IsDuplicate(err) {
 		return Created{}, fmt.Errorf("store: creating instance: %w", err)
 	}
 	// A unique key fired: find the instance that owns this order.
@@ -180,6 +189,57 @@ func (s *Store) CreateInstance(ctx context.Context, in marketplace.Instance) (Cr
 	default:
 		return Created{}, gerr
 	}
+}
+
+// createTx runs createInstanceSQL on one connection and returns the job's id.
+func (s *Store) createTx(ctx context.Context, args []any) (int64, error) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("store: connection: %w", err)
+	}
+	defer conn.Close()
+	named := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		if v, ok := a.(driver.Valuer); ok {
+			if a, err = v.Value(); err != nil {
+				return 0, err
+			}
+		}
+		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
+	}
+	var jobID int64
+	err = conn.Raw(func(dc any) error {
+		ex, ok := dc.(driver.ExecerContext)
+		if !ok {
+			return errors.New("store: driver cannot execute multi-statement queries")
+		}
+		res, err := ex.ExecContext(ctx, createInstanceSQL, named)
+		if err != nil {
+			return err
+		}
+		if r, ok := res.(mysql.Result); ok {
+			if ids := r.AllLastInsertIds(); len(ids) >= 3 {
+				jobID = ids[2]
+			}
+		}
+		return nil
+	})
+	if err == nil {
+		return jobID, nil
+	}
+	// The failed statement left the transaction open: end it, or drop the
+	// connection so that no later query runs inside it.
+	rbErr := conn.Raw(func(dc any) error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+		defer cancel()
+		_, e := dc.(driver.ExecerContext).ExecContext(rctx, "ROLLBACK", nil)
+		if e != nil {
+			return driver.ErrBadConn
+		}
+		return nil
+	})
+	_ = rbErr
+	return 0, err
 }
 
 // Change is the outcome of a lifecycle update.

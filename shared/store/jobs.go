@@ -169,7 +169,7 @@ func (s *Store) RetryJob(ctx context.Context, id int64, owner string, next time.
 	now := s.now()
 	res, err := s.db.ExecContext(ctx,
 		`UPDATE jobs SET next_run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
-		 WHERE id = ? AND state = ? AND lease_owner = ?`, next.UTC(), truncate(lastErr, 1024), now, id, JobPending, owner)
+		 WHERE id = ? AND state = ? AND lease_owner = ?`, dbTime(next), truncate(lastErr, 1024), now, id, JobPending, owner)
 	if err != nil {
 		return fmt.Errorf("store: rescheduling job: %w", err)
 	}

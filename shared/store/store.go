@@ -55,7 +55,8 @@ func (o Options) withDefaults() Options {
 
 // NormalizeDSN parses a go-sql-driver DSN and forces the settings the store relies
 // on: interpolateParams (one round trip per statement instead of prepare+execute+
-// close), parseTime in UTC, utf8mb4, and bounded dial and I/O timeouts. Times are
+// close), multiStatements (a whole transaction in one round trip), parseTime in
+// UTC, utf8mb4, and bounded dial and I/O timeouts. Times are
 // always passed from Go in UTC, never taken from NOW(), so the server's time zone
 // does not matter.
 func NormalizeDSN(dsn string, o Options) (*mysql.Config, error) {
@@ -66,6 +67,10 @@ func NormalizeDSN(dsn string, o Options) (*mysql.Config, error) {
 	}
 	o = o.withDefaults()
 	cfg.InterpolateParams = true
+	// CreateInstance sends its transaction as one multi-statement query. Every
+	// statement here uses placeholders, and interpolation escapes each value, so
+	// no input can add a statement.
+	cfg.MultiStatements = true
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
 	cfg.Collation = "utf8mb4_general_ci"
@@ -109,15 +114,20 @@ func Open(dsn string, o Options) (*Store, error) {
 
 // New wraps an existing handle (tests, tools).
 func New(db *sqlx.DB) *Store {
-	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}
+	return &Store{db: db, now: func() time.Time { return dbTime(time.Now()) }}
 }
 
 // WithClock returns a copy of the store that reads time from now (tests).
 func (s *Store) WithClock(now func() time.Time) *Store {
 	c := *s
-	c.now = func() time.Time { return now().UTC() }
+	c.now = func() time.Time { return dbTime(now()) }
 	return &c
 }
+
+// dbTime is t as a DATETIME(3) column keeps it: UTC, whole milliseconds. MySQL
+// rounds extra digits, so a time stored unrounded can read back up to half a
+// millisecond later than it was, and a job written "due now" would not be due yet.
+func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
 // DB exposes the handle for tools and tests.
 func (s *Store) DB() *sqlx.DB { return s.db }
