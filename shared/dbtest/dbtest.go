@@ -98,8 +98,22 @@ func NewDatabase(t testing.TB) string {
 // Open returns a store on a fresh database, closed when the test ends.
 func Open(t testing.TB) (*store.Store, string) {
 	t.Helper()
+	return OpenWith(t, store.Options{MaxOpen: 64, MaxIdle: 64})
+}
+
+// OpenCounted returns a store whose round trips c counts, on one connection as a
+// function instance uses it.
+func OpenCounted(t testing.TB, c *Counter) *store.Store {
+	t.Helper()
+	s, _ := OpenWith(t, store.Options{MaxOpen: 1, MaxIdle: 1, Wrap: c.Wrap})
+	return s
+}
+
+// OpenWith is Open with pool options.
+func OpenWith(t testing.TB, o store.Options) (*store.Store, string) {
+	t.Helper()
 	dsn := NewDatabase(t)
-	s, err := store.Open(dsn, store.Options{MaxOpen: 64, MaxIdle: 64})
+	s, err := store.Open(dsn, o)
 	if err != nil {
 		t.Fatalf("opening store: %v", err)
 	}

@@ -207,7 +207,7 @@ func (op *queryInstanceOp) Name() string { return "queryInstance" }
 // something is provisioning the answer is 000004 so the marketplace keeps polling.
 // Released instances keep answering: debug cases are replayed in any order.
 func (op *queryInstanceOp) Run(ctx context.Context) (marketplace.Reply, error) {
-	found, err := op.s.Store.InstancesByID(ctx, op.ids)
+	found, usage, err := op.s.Store.InstancesWithUsage(ctx, op.ids)
 	if err != nil {
 		return nil, err
 	}
@@ -217,10 +217,6 @@ func (op *queryInstanceOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	byID := make(map[string]marketplace.Instance, len(found))
 	for _, inst := range found {
 		byID[inst.InstanceID] = inst
-	}
-	usage, err := op.s.Store.UsageByInstance(ctx, op.ids)
-	if err != nil {
-		return nil, err
 	}
 	reply := QueryReply{EncryptType: string(op.s.EncryptType)}
 	provisioning, failed := 0, (*marketplace.Instance)(nil)

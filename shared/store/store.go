@@ -7,6 +7,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"embed"
 	"errors"
 	"fmt"
@@ -29,6 +30,8 @@ type Options struct {
 	MaxLifetime time.Duration // default 5m: RDS proxies and NAT drop idle flows
 	DialTimeout time.Duration // default 3s: a DB outage must still leave time to answer
 	IOTimeout   time.Duration // default 5s
+	// Wrap, when set, wraps the driver connector (benchmarks count round trips).
+	Wrap func(driver.Connector) driver.Connector
 }
 
 func (o Options) withDefaults() Options {
@@ -99,9 +102,13 @@ func Open(dsn string, o Options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	connector, err := mysql.NewConnector(cfg)
+	var connector driver.Connector
+	connector, err = mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("store: connector: %w", err)
+	}
+	if o.Wrap != nil {
+		connector = o.Wrap(connector)
 	}
 	o = o.withDefaults()
 	db := sqlx.NewDb(sql.OpenDB(connector), "mysql")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -71,4 +72,56 @@ func (s *Store) UsageByInstance(ctx context.Context, ids []string) (map[string][
 		})
 	}
 	return out, nil
+}
+
+// InstancesWithUsage returns the instances among ids that exist and their usage,
+// in one query (queryInstance's read).
+func (s *Store) InstancesWithUsage(ctx context.Context, ids []string) ([]marketplace.Instance, map[string][]marketplace.Usage, error) {
+	if len(ids) == 0 {
+		return nil, nil, nil
+	}
+	q, args, err := sqlx.In(`SELECT `+prefixed("i.", instanceCols)+`,
+		u.related_instance_id AS u_related, u.usage_value AS u_value, u.statistical_time AS u_time, u.dashboard_url AS u_dashboard
+		FROM instances i LEFT JOIN instance_usage u ON u.instance_id = i.instance_id
+		WHERE i.instance_id IN (?) ORDER BY i.instance_id, u.related_instance_id`, ids)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: building query: %w", err)
+	}
+	var rows []struct {
+		instanceRow
+		Related   sql.NullString `db:"u_related"`
+		Value     sql.NullString `db:"u_value"`
+		Time      sql.NullTime   `db:"u_time"`
+		Dashboard sql.NullString `db:"u_dashboard"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
+		return nil, nil, fmt.Errorf("store: reading instances: %w", err)
+	}
+	var out []marketplace.Instance
+	usage := map[string][]marketplace.Usage{}
+	for _, r := range rows {
+		if len(out) == 0 || out[len(out)-1].InstanceID != r.InstanceID {
+			inst, err := r.instanceRow.domain()
+			if err != nil {
+				return nil, nil, err
+			}
+			out = append(out, inst)
+		}
+		if r.Value.Valid {
+			usage[r.InstanceID] = append(usage[r.InstanceID], marketplace.Usage{
+				InstanceID: r.InstanceID, RelatedInstanceID: r.Related.String, Value: r.Value.String,
+				StatisticalTime: r.Time.Time, DashboardURL: r.Dashboard.String,
+			})
+		}
+	}
+	return out, usage, nil
+}
+
+// prefixed qualifies every column of a comma-separated list.
+func prefixed(prefix, cols string) string {
+	parts := strings.Split(cols, ",")
+	for i, p := range parts {
+		parts[i] = prefix + strings.TrimSpace(p)
+	}
+	return strings.Join(parts, ", ")
 }
