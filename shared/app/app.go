@@ -111,13 +111,13 @@ func webhookProvisioner(l *config.Loader) provision.Provisioner {
 
 // optionalDataKey reads KG_DATA_KEY when it is set.
 func optionalDataKey(l *config.Loader) *secretbox.Box {
-	v := l.String("KG_DATA_KEY", "")
+	v := l.String(SettingDataKey, "")
 	if v == "" {
 		return nil
 	}
 	box, err := secretbox.New(v)
 	if err != nil {
-		l.Invalid("KG_DATA_KEY", "must be 32 bytes, base64-encoded")
+		l.Invalid(SettingDataKey, "must be 32 bytes, base64-encoded")
 		return nil
 	}
 	return box

@@ -140,6 +140,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	env = setEnv(env, "FULFIL_WORKER_ENDPOINT", "http://"+o.Addr)
 	kitSSO := localKitSSO(o.Addr, getenv, o.Logger)
 	env = kitSSO.addEnv(env)
+	env = licenseEnv(env, getenv)
 	s.Emulator, err = fglocal.New(fglocal.Options{
 		Manifest: m, BinDir: o.BinDir, Env: env, MaxInstances: o.MaxInstances,
 		Logger: o.Logger, FunctionOutput: o.FunctionOutput,
@@ -153,7 +154,9 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	mux.HandleFunc("GET /app/{instance}", appPage)
 	kitSSO.mount(mux)
 	mux.Handle("POST /v2/", s.Emulator.AsyncAPI(&apigsign.Verifier{
-		Secret: func(ak string) ([]byte, bool) { return []byte(getenvOr(env, "HUAWEICLOUD_SDK_SK")), ak == getenvOr(env, "HUAWEICLOUD_SDK_AK") },
+		Secret: func(ak string) ([]byte, bool) {
+			return []byte(getenvOr(env, "HUAWEICLOUD_SDK_SK")), ak == getenvOr(env, "HUAWEICLOUD_SDK_AK")
+		},
 	}))
 	s.handler = mux
 	timers, cancel := context.WithCancel(context.Background())

@@ -1,0 +1,12 @@
+// Command kit-all-org-sync is the FunctionGraph function behind POST /produceAPI/v2/allOrgSync: the joint-operation Kit full department sync.
+package main
+
+import (
+	"github.com/kgseller/kgseller/shared/app"
+	"github.com/kgseller/kgseller/shared/config"
+	"github.com/kgseller/kgseller/shared/fgruntime"
+)
+
+func main() {
+	fgruntime.Start(app.KitAllOrgSync(config.Env()))
+}

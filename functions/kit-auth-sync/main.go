@@ -1,0 +1,12 @@
+// Command kit-auth-sync is the FunctionGraph function behind POST /produceAPI/v2/authSync: the joint-operation Kit user authorisation sync.
+package main
+
+import (
+	"github.com/kgseller/kgseller/shared/app"
+	"github.com/kgseller/kgseller/shared/config"
+	"github.com/kgseller/kgseller/shared/fgruntime"
+)
+
+func main() {
+	fgruntime.Start(app.KitAuthSync(config.Env()))
+}

@@ -1,0 +1,12 @@
+// Command sso-logout is the FunctionGraph function behind GET /sso/logout: clear the session and sign out at the tenant's auth centre.
+package main
+
+import (
+	"github.com/kgseller/kgseller/shared/app"
+	"github.com/kgseller/kgseller/shared/config"
+	"github.com/kgseller/kgseller/shared/fgruntime"
+)
+
+func main() {
+	fgruntime.Start(app.SSOLogout(config.Env()))
+}

@@ -1,0 +1,92 @@
+package fakeidp
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+func TestFakeAuthCentre(t *testing.T) {
+	p := New(Options{Prefix: "/idp", Apps: map[string]string{"app": "https://seller.example.com/sso/callback"},
+		Tenants: []Tenant{{ID: "t", Name: "T", ClientID: "cid", ClientSecret: "csecret", Users: []User{{UserName: "u", Name: "U"}}}}})
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+	resp, err := noFollow.PostForm(srv.URL+"/idp/unified-login", url.Values{"appId": {"app"}, "state": {"s1"}, "tenant": {"t"}, "userName": {"u"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	code := loc.Query().Get("code")
+	if resp.StatusCode != 302 || code == "" || loc.Query().Get("tenant") != "t" || loc.Query().Get("state") != "s1" {
+		t.Fatalf("login redirect %d %s", resp.StatusCode, loc)
+	}
+	tokenCall := func(form url.Values) (int, map[string]any) {
+		t.Helper()
+		resp, err := http.PostForm(srv.URL+"/idp/api/v1/oauth2/token", form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		return resp.StatusCode, m
+	}
+	grant := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {"cid"}, "client_secret": {"wrong"}}
+	if st, m := tokenCall(grant); st != 401 || m["error"] != "invalid_client" {
+		t.Fatalf("wrong secret: %d %v", st, m)
+	}
+	// The failed exchange spent the code.
+	grant.Set("client_secret", "csecret")
+	if st, m := tokenCall(grant); st != 400 || m["error"] != "invalid_grant" {
+		t.Fatalf("spent code: %d %v", st, m)
+	}
+	resp, _ = noFollow.PostForm(srv.URL+"/idp/unified-login", url.Values{"appId": {"app"}, "tenant": {"t"}, "userName": {"u"}})
+	loc, _ = url.Parse(resp.Header.Get("Location"))
+	grant.Set("code", loc.Query().Get("code"))
+	grant.Set("redirect_uri", "https://seller.example.com/sso/callback")
+	st, tok := tokenCall(grant)
+	if st != 200 || tok["token_type"] != "Bearer" || tok["refresh_token"] == "" || tok["expires_in"].(float64) != 7200 {
+		t.Fatalf("token: %d %v", st, tok)
+	}
+	refresh := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tok["refresh_token"].(string)}, "client_id": {"cid"}, "client_secret": {"csecret"}}
+	if st, m := tokenCall(refresh); st != 200 || m["access_token"] == tok["access_token"] {
+		t.Fatalf("refresh: %d %v", st, m)
+	}
+	if st, m := tokenCall(url.Values{"grant_type": {"password"}}); st != 400 || m["error"] != "unsupported_grant_type" {
+		t.Fatalf("other grant: %d %v", st, m)
+	}
+	req, _ := http.NewRequest("GET", srv.URL+"/idp/api/v1/oauth2/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var info map[string]string
+	_ = json.NewDecoder(r.Body).Decode(&info)
+	r.Body.Close()
+	if info["userName"] != "u" || info["tenant"] != "t" {
+		t.Fatalf("userinfo %v", info)
+	}
+	req.Header.Set("Authorization", "Bearer nope")
+	if r, _ := http.DefaultClient.Do(req); r.StatusCode != 401 {
+		t.Fatalf("bad token: %d", r.StatusCode)
+	}
+	r, _ = noFollow.Get(srv.URL + "/idp/api/v1/logout?redirect_url=" + url.QueryEscape("https://seller.example.com/bye"))
+	if r.StatusCode != 302 || r.Header.Get("Location") != "https://seller.example.com/bye" {
+		t.Fatalf("logout %d %q", r.StatusCode, r.Header.Get("Location"))
+	}
+	if s := p.Stats(); s.CodeGrants != 1 || s.RefreshGrants != 1 || s.UserInfos != 1 || s.Logouts != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	r, _ = http.Get(srv.URL + "/idp/unified-login?appId=app&state=" + url.QueryEscape(`"><script>`))
+	body := make([]byte, 4096)
+	n, _ := r.Body.Read(body)
+	if strings.Contains(string(body[:n]), `"><script>`) {
+		t.Fatal("login page reflects the state unescaped")
+	}
+}
