@@ -18,7 +18,7 @@ import (
 type jobFamily func(l *config.Loader, logger *slog.Logger) func(st *store.Store) map[string]fulfil.Handler
 
 // jobFamilies are the job kinds fulfil-worker runs, one entry per endpoint family.
-var jobFamilies = []jobFamily{instanceJobFamily}
+var jobFamilies = []jobFamily{instanceJobFamily, licenseJobFamily, orderJobFamily}
 
 func instanceJobFamily(l *config.Loader, _ *slog.Logger) func(*store.Store) map[string]fulfil.Handler {
 	deps := instanceJobs(l)
@@ -53,6 +53,7 @@ func FulfilWorker(src config.Source) fgruntime.InvokeFunc {
 	pool := store.Options{MaxOpen: l.Int("DB_MAX_OPEN", 4), MaxIdle: l.Int("DB_MAX_IDLE", 2)}
 	batch := l.Int("FULFIL_BATCH", 20)
 	template := runnerSettings(l, logger)
+	template.Hook = workerFaultHook(l, logger) // nil unless the test-only KG_FAULT_EXIT_AT is set
 	var builders []func(*store.Store) map[string]fulfil.Handler
 	for _, family := range jobFamilies {
 		builders = append(builders, family(l, logger))

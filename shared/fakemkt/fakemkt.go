@@ -44,6 +44,7 @@ type Server struct {
 	mu     sync.Mutex
 	calls  []Call
 	faults map[string][]Fault // by path: consumed one per call
+	lic    *licenseFake       // license.go
 }
 
 // New returns a fake accepting the given AK/SK pair.
@@ -54,6 +55,7 @@ func New(ak, sk string) *Server {
 		RequireHost: true,
 	}
 	s.Handle("GET "+openapi.QueryOrderPath, s.queryOrder)
+	s.registerLicense()
 	return s
 }
 

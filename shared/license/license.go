@@ -1,0 +1,408 @@
+// Package license implements the License production interface
+// (spec/license-order-kit.md §2): getLicenseAsync of online-License products, the
+// license-code (授权码 2.0) lifecycle calls refreshLicenseCode,
+// updateLicenseCodeStatus and releaseLicenseCode, and, through shared/produce, the
+// instance activities that online-License products also receive on the same URL.
+// The license itself is made and uploaded by a worker job (jobs.go).
+package license
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kgseller/kgseller/shared/endpoint"
+	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/produce"
+	"github.com/kgseller/kgseller/shared/reqbody"
+	"github.com/kgseller/kgseller/shared/store"
+)
+
+// getLicenseAsync result codes (spec/license-order-kit.md §2.3).
+const (
+	CodeQuotaExhausted     marketplace.Code = "000900"
+	CodeOutsideValidity    marketplace.Code = "000901"
+	CodeExpireRequired     marketplace.Code = "000902"
+	CodeFingerprintMissing marketplace.Code = "000903"
+)
+
+// Field lengths from the spec tables.
+const (
+	lenID          = 64
+	lenActivity    = 32
+	lenFlag        = 2
+	lenTime        = 32
+	lenFingerprint = 1024
+	lenScene       = 64
+	lenStatus      = 32
+	lenExpire      = 20
+)
+
+// expireSlack is how far a license may outlive the instance's known expiry (the
+// two are stated in different formats and rounded differently).
+const expireSlack = 24 * time.Hour
+
+// Service holds what the activities need.
+type Service struct {
+	Store *store.Store
+	// Produce serves the instance activities of online-License products; nil
+	// answers them as unknown activities.
+	Produce *produce.Service
+	// Quota is how many licenses one instance may hold (000900 beyond it); 0 means
+	// unlimited.
+	Quota int
+	// DeviceBound makes deviceFingerprint mandatory (000903 without it).
+	DeviceBound bool
+	// Fulfil, when set, runs a job right after the change that wrote it commits.
+	Fulfil func(ctx context.Context, jobID int64)
+}
+
+func bad(format string, args ...any) error {
+	return marketplace.Errorf(marketplace.BadRequest, "invalid request parameter: "+format, args...)
+}
+
+// Decode validates a verified body and returns the operation for its activity;
+// activities other than the License ones go to shared/produce.
+func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
+	o, err := reqbody.Parse(body)
+	if err != nil {
+		return nil, err
+	}
+	activity, err := o.String("activity", lenActivity, true)
+	if err != nil {
+		return nil, err
+	}
+	flag, err := o.Flag("testFlag", lenFlag)
+	if err != nil {
+		return nil, err
+	}
+	test := flag == "1"
+	switch activity {
+	case "getLicenseAsync":
+		return s.decodeGetLicense(o, test)
+	case "refreshLicenseCode":
+		return s.decodeRefreshCode(o, test)
+	case "updateLicenseCodeStatus":
+		return s.decodeCodeStatus(o, test)
+	case "releaseLicenseCode":
+		return s.decodeReleaseCode(o, test)
+	}
+	if s.Produce != nil {
+		return s.Produce.Decode(body)
+	}
+	return nil, bad("unknown activity %q", clip(activity, 32))
+}
+
+func (s *Service) decodeGetLicense(o reqbody.Object, test bool) (endpoint.Operation, error) {
+	op := &getLicenseOp{s: s, test: test}
+	var err error
+	if op.instanceID, err = o.ID("instanceId", lenID, true); err != nil {
+		return nil, err
+	}
+	if op.eventID, err = o.ID("eventId", lenID, true); err != nil {
+		return nil, err
+	}
+	eff, err := o.String("effectiveTime", lenTime, true)
+	if err != nil {
+		return nil, err
+	}
+	if op.effective, err = ParseTime(eff); err != nil {
+		return nil, bad("effectiveTime: %v", err)
+	}
+	exp, err := o.String("expireTime", lenTime, false)
+	if err != nil {
+		return nil, err
+	}
+	if exp != "" {
+		t, err := ParseTime(exp)
+		if err != nil {
+			return nil, bad("expireTime: %v", err)
+		}
+		if !t.After(op.effective) {
+			return nil, bad("expireTime must be after effectiveTime")
+		}
+		op.expire = &t
+	}
+	if op.fingerprint, err = o.ID("deviceFingerprint", lenFingerprint, false); err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+func (s *Service) decodeRefreshCode(o reqbody.Object, test bool) (endpoint.Operation, error) {
+	op := &refreshCodeOp{s: s}
+	op.r.TestFlag = test
+	for _, f := range []struct {
+		name string
+		dst  *string
+		max  int
+		req  bool
+	}{
+		{"scene", &op.r.Scene, lenScene, true}, {"orderId", &op.r.OrderID, lenID, true},
+		{"orderLineId", &op.r.OrderLineID, lenID, true}, {"license", &op.r.Code, lenID, true},
+		{"productId", &op.r.ProductID, lenID, false},
+	} {
+		v, err := o.ID(f.name, f.max, f.req)
+		if err != nil {
+			return nil, err
+		}
+		*f.dst = v
+	}
+	if op.r.Scene != "RENEWAL" && op.r.Scene != "UNSUBSCRIBE_RENEWAL_PERIOD" {
+		return nil, bad("scene must be RENEWAL or UNSUBSCRIBE_RENEWAL_PERIOD")
+	}
+	exp, err := o.String("expireTime", lenExpire, true)
+	if err != nil {
+		return nil, err
+	}
+	if op.r.ExpireTime, err = produce.ParseExpireTime(exp); err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+func (s *Service) decodeCodeStatus(o reqbody.Object, test bool) (endpoint.Operation, error) {
+	code, err := o.ID("license", lenID, true)
+	if err != nil {
+		return nil, err
+	}
+	status, err := o.String("status", lenStatus, true)
+	if err != nil {
+		return nil, err
+	}
+	op := &codeStatusOp{s: s, code: code, test: test}
+	switch status {
+	case "FREEZE":
+		op.target = store.CodeFrozen
+	case "UNFREEZE":
+		op.target = store.CodeNormal
+	default:
+		return nil, bad("status must be FREEZE or UNFREEZE")
+	}
+	return op, nil
+}
+
+func (s *Service) decodeReleaseCode(o reqbody.Object, test bool) (endpoint.Operation, error) {
+	op := &releaseCodeOp{s: s, test: test}
+	var err error
+	if op.code, err = o.ID("license", lenID, true); err != nil {
+		return nil, err
+	}
+	if op.orderID, err = o.ID("orderId", lenID, false); err != nil {
+		return nil, err
+	}
+	if op.orderLineID, err = o.ID("orderLineId", lenID, false); err != nil {
+		return nil, err
+	}
+	return op, nil
+}
+
+type getLicenseOp struct {
+	s                                *Service
+	instanceID, eventID, fingerprint string
+	effective                        time.Time
+	expire                           *time.Time
+	test                             bool
+}
+
+func (op *getLicenseOp) Name() string { return "getLicenseAsync" }
+
+// Run returns the event's license, creating it on the first call. A repeat of the
+// event (same eventId and deviceFingerprint) never makes a new license: the unique
+// key decides between concurrent first calls, and every call answers for the one
+// license stored. 000004 means the worker is still making or uploading it; 000000
+// that the marketplace has it (for a debug event, that it is made).
+func (op *getLicenseOp) Run(ctx context.Context) (marketplace.Reply, error) {
+	st := op.s.Store
+	lic, err := st.LicenseByEvent(ctx, op.eventID, store.FingerprintKey(op.fingerprint))
+	if err == nil {
+		return op.s.answerRepeat(ctx, lic)
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if op.s.DeviceBound && op.fingerprint == "" {
+		return marketplace.NewResult(CodeFingerprintMissing, "deviceFingerprint is required for this product"), nil
+	}
+	inst, err := st.Instance(ctx, op.instanceID)
+	if errors.Is(err, store.ErrNotFound) {
+		return marketplace.NewResult(marketplace.InstanceNotFound, "instance does not exist"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if refusal, err := op.checkOrder(ctx, inst); err != nil || refusal != nil {
+		return refusal, err
+	}
+	res, err := st.CreateLicense(ctx, store.License{
+		EventID: op.eventID, DeviceFingerprint: op.fingerprint, InstanceID: op.instanceID,
+		EffectiveTime: op.effective, ExpireTime: op.expire, TestFlag: op.test,
+	}, op.s.Quota, JobIssue)
+	if errors.Is(err, store.ErrLicenseQuota) {
+		return marketplace.NewResult(CodeQuotaExhausted, "not enough license quota left on the instance's order"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !res.New {
+		return op.s.answerRepeat(ctx, res.License)
+	}
+	lic = res.License
+	if res.JobID != 0 && op.s.Fulfil != nil {
+		op.s.Fulfil(ctx, res.JobID)
+		if fresh, err := st.License(ctx, lic.ID); err == nil {
+			lic = fresh
+		}
+	}
+	return answer(lic), nil
+}
+
+// checkOrder applies the rules that depend on the instance's order: its expiry
+// (set by a renewal, or recorded from Query Order) bounds the license, and a period
+// order requires expireTime. Rules whose facts are not known yet are not applied.
+func (op *getLicenseOp) checkOrder(ctx context.Context, inst marketplace.Instance) (marketplace.Reply, error) {
+	if inst.Status == marketplace.Released || inst.Status == marketplace.Frozen {
+		return marketplace.NewResult(CodeOutsideValidity, "the instance is "+strings.ToLower(string(inst.Status))), nil
+	}
+	var orderExpiry *time.Time
+	period := inst.ExpireTime != nil
+	if inst.ExpireTime != nil {
+		orderExpiry = inst.ExpireTime
+	}
+	d, err := op.s.Store.OrderDetailsFor(ctx, inst.OrderID, inst.OrderLineID)
+	switch {
+	case err == nil:
+		period = period || d.ChargingMode == "PERIOD"
+		if orderExpiry == nil && d.ExpireTime.Valid {
+			orderExpiry = &d.ExpireTime.Time
+		}
+	case !errors.Is(err, store.ErrNotFound):
+		return nil, err
+	}
+	if period && op.expire == nil {
+		return marketplace.NewResult(CodeExpireRequired, "expireTime is required for a period license"), nil
+	}
+	if orderExpiry != nil {
+		if op.effective.After(*orderExpiry) || (op.expire != nil && op.expire.After(orderExpiry.Add(expireSlack))) {
+			return marketplace.NewResult(CodeOutsideValidity, "the license is outside the order's validity window"), nil
+		}
+	}
+	return nil, nil
+}
+
+// answerRepeat answers for a license that exists. A license whose job gave up is
+// given a new start: the marketplace's retries are what keep it going.
+func (s *Service) answerRepeat(ctx context.Context, lic store.License) (marketplace.Reply, error) {
+	if lic.State != store.LicenseUploaded {
+		id, revived, err := s.Store.RetryDeadJob(ctx, store.LicenseJobKey(lic.ID))
+		if err != nil {
+			return nil, err
+		}
+		if revived && s.Fulfil != nil {
+			s.Fulfil(ctx, id)
+			if fresh, err := s.Store.License(ctx, lic.ID); err == nil {
+				lic = fresh
+			}
+		}
+	}
+	return answer(lic), nil
+}
+
+func answer(lic store.License) marketplace.Result {
+	if lic.State == store.LicenseUploaded || (lic.TestFlag && lic.Document != nil) {
+		return marketplace.NewResult(marketplace.Success, "")
+	}
+	return marketplace.NewResult(marketplace.Processing, "the license is being issued")
+}
+
+type refreshCodeOp struct {
+	s *Service
+	r store.CodeRefresh
+}
+
+func (op *refreshCodeOp) Name() string { return "refreshLicenseCode" }
+
+// Run sets the code's expiry for the order; repeats and released codes answer
+// 000000 without changing anything.
+func (op *refreshCodeOp) Run(ctx context.Context) (marketplace.Reply, error) {
+	if _, err := op.s.Store.RefreshLicenseCode(ctx, op.r); err != nil {
+		return nil, err
+	}
+	return marketplace.NewResult(marketplace.Success, ""), nil
+}
+
+type codeStatusOp struct {
+	s      *Service
+	code   string
+	target string
+	test   bool
+}
+
+func (op *codeStatusOp) Name() string { return "updateLicenseCodeStatus" }
+
+func (op *codeStatusOp) Run(ctx context.Context) (marketplace.Reply, error) {
+	if _, err := op.s.Store.SetLicenseCodeStatus(ctx, op.code, op.target, op.test); err != nil {
+		return nil, err
+	}
+	return marketplace.NewResult(marketplace.Success, ""), nil
+}
+
+type releaseCodeOp struct {
+	s                          *Service
+	code, orderID, orderLineID string
+	test                       bool
+}
+
+func (op *releaseCodeOp) Name() string { return "releaseLicenseCode" }
+
+func (op *releaseCodeOp) Run(ctx context.Context) (marketplace.Reply, error) {
+	if _, err := op.s.Store.ReleaseLicenseCode(ctx, op.code, op.orderID, op.orderLineID, op.test); err != nil {
+		return nil, err
+	}
+	return marketplace.NewResult(marketplace.Success, ""), nil
+}
+
+// ParseTime reads a License time. The documented example is "2023-10-27 10:30:15 z"
+// (sic); also accepted are a "Z", "UTC" or "GMT" suffix or none (UTC), fractional
+// seconds, RFC 3339, and 14 or 17 digits (yyyyMMddHHmmss[SSS], UTC).
+func ParseTime(s string) (time.Time, error) {
+	v := strings.TrimSpace(s)
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t.UTC(), nil
+	}
+	if allDigits(v) && (len(v) == 14 || len(v) == 17) {
+		return produce.ParseExpireTime(v)
+	}
+	upper := strings.ToUpper(v)
+	for _, suffix := range []string{" UTC", " GMT", " Z", "Z"} {
+		if strings.HasSuffix(upper, suffix) {
+			v = strings.TrimSpace(v[:len(v)-len(suffix)])
+			break
+		}
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"} {
+		if t, err := time.ParseInLocation(layout, v, time.UTC); err == nil {
+			return t, nil
+		}
+	}
+	return time.Time{}, fmt.Errorf("%q is not a time such as \"2023-10-27 10:30:15 z\"", clip(s, 40))
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n]) + "…"
+}
