@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	fgruntime.StartInvoke(app.FulfilWorker(config.Env()))
+	fgruntime.StartInvoke(app.FulfilWorker(config.EnvWithSecrets()))
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.KitAllOrgSync(config.Env()))
+	fgruntime.Start(app.KitAllOrgSync(config.EnvWithSecrets()))
 }

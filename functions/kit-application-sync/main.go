@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.KitApplicationSync(config.Env()))
+	fgruntime.Start(app.KitApplicationSync(config.EnvWithSecrets()))
 }

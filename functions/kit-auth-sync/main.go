@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.KitAuthSync(config.Env()))
+	fgruntime.Start(app.KitAuthSync(config.EnvWithSecrets()))
 }

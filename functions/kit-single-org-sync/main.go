@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.KitSingleOrgSync(config.Env()))
+	fgruntime.Start(app.KitSingleOrgSync(config.EnvWithSecrets()))
 }

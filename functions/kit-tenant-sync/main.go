@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.KitTenantSync(config.Env()))
+	fgruntime.Start(app.KitTenantSync(config.EnvWithSecrets()))
 }

@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.ProvisionCallback(config.Env()))
+	fgruntime.Start(app.ProvisionCallback(config.EnvWithSecrets()))
 }

@@ -10,5 +10,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.SaaSProduce(config.Env()))
+	fgruntime.Start(app.SaaSProduce(config.EnvWithSecrets()))
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.SSOCallback(config.Env()))
+	fgruntime.Start(app.SSOCallback(config.EnvWithSecrets()))
 }

@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.SSOLogin(config.Env()))
+	fgruntime.Start(app.SSOLogin(config.EnvWithSecrets()))
 }

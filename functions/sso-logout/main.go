@@ -8,5 +8,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.SSOLogout(config.Env()))
+	fgruntime.Start(app.SSOLogout(config.EnvWithSecrets()))
 }

@@ -9,5 +9,5 @@ import (
 )
 
 func main() {
-	fgruntime.Start(app.UsageReport(config.Env()))
+	fgruntime.Start(app.UsageReport(config.EnvWithSecrets()))
 }

@@ -90,21 +90,26 @@ func Load(path string, getenv func(string) string) (*Manifest, error) {
 	return Parse(raw, getenv)
 }
 
-// Parse is Load on bytes.
+// Parse is Load on bytes. References are resolved after the YAML is parsed, so a
+// value (a multi-line PEM key, say) can neither break the document nor appear in
+// a parse error.
 func Parse(raw []byte, getenv func(string) string) (*Manifest, error) {
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	resolved := envRef.ReplaceAllStringFunc(string(raw), func(ref string) string {
-		m := envRef.FindStringSubmatch(ref)
-		if v := getenv(m[1]); v != "" {
-			return v
-		}
-		return m[2]
-	})
-	var m Manifest
-	if err := yaml.Unmarshal([]byte(resolved), &m); err != nil {
+	var tree any
+	if err := yaml.Unmarshal(raw, &tree); err != nil {
 		return nil, fmt.Errorf("manifest: %w", err)
+	}
+	resolved, err := yaml.Marshal(resolveRefs(tree, getenv))
+	if err != nil {
+		return nil, fmt.Errorf("manifest: re-encoding: %w", err)
+	}
+	var m Manifest
+	if err := yaml.Unmarshal(resolved, &m); err != nil {
+		// The document parsed before substitution; only a substituted value of the
+		// wrong shape can fail here, and the message must not show it.
+		return nil, fmt.Errorf("manifest: a substituted ${env:...} value does not fit its field")
 	}
 	for name, fn := range m.Functions {
 		fn.Name = name
@@ -114,6 +119,31 @@ func Parse(raw []byte, getenv func(string) string) (*Manifest, error) {
 		return nil, err
 	}
 	return &m, nil
+}
+
+// resolveRefs replaces ${env:...} references in every string of a parsed document.
+func resolveRefs(v any, getenv func(string) string) any {
+	switch x := v.(type) {
+	case string:
+		return envRef.ReplaceAllStringFunc(x, func(ref string) string {
+			m := envRef.FindStringSubmatch(ref)
+			if val := getenv(m[1]); val != "" {
+				return val
+			}
+			return m[2]
+		})
+	case map[string]any:
+		for k, e := range x {
+			x[k] = resolveRefs(e, getenv)
+		}
+		return x
+	case []any:
+		for i, e := range x {
+			x[i] = resolveRefs(e, getenv)
+		}
+		return x
+	}
+	return v
 }
 
 // envRef matches ${env:NAME} and ${env:NAME, 'default'} (or "default").

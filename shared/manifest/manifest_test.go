@@ -83,3 +83,18 @@ func TestValidation(t *testing.T) {
 		}
 	}
 }
+
+func TestMultiLineValuesAreSubstitutedSafely(t *testing.T) {
+	pem := "-----BEGIN PRIVATE KEY-----\nMIIBVQ: not: yaml: [\n-----END PRIVATE KEY-----"
+	raw := []byte("functions:\n  a:\n    handler: bootstrap\n    encryptedUserData:\n      KEY: ${env:PEM}\n      N: \"${env:NUM}\"\n")
+	m, err := Parse(raw, func(k string) string { return map[string]string{"PEM": pem, "NUM": "42"}[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Functions["a"].EncryptedUserData["KEY"]; got != pem {
+		t.Fatalf("KEY = %q", got)
+	}
+	if got := m.Functions["a"].EncryptedUserData["N"]; got != "42" {
+		t.Fatalf("N = %q", got)
+	}
+}

@@ -1,0 +1,79 @@
+// Command apigdef writes the API Gateway import definition of serverless.yml
+// (Swagger 2.0 with x-apigateway-* extensions; see shared/apigdef).
+//
+//	go run ./scripts/apigdef -write      # regenerate template/apig-api.yaml
+//	go run ./scripts/apigdef -resolve    # print it with the URNs filled from the environment
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/kgseller/kgseller/shared/apigdef"
+	"github.com/kgseller/kgseller/shared/manifest"
+)
+
+// Template is the committed definition.
+const Template = "template/apig-api.yaml"
+
+func main() { os.Exit(run(os.Args[1:], os.Getenv, os.Stdout, os.Stderr)) }
+
+func run(args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("apigdef", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	manifestPath := fs.String("manifest", "serverless.yml", "serverless.yml to read")
+	write := fs.Bool("write", false, "write "+Template+" instead of printing")
+	resolve := fs.Bool("resolve", false, "fill the function URNs from HUAWEICLOUD_REGION, HUAWEICLOUD_PROJECT_ID and FG_APP (as serverless.yml does)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *write && *resolve {
+		fmt.Fprintln(stderr, "apigdef: the committed template keeps placeholders; -write and -resolve do not combine")
+		return 2
+	}
+	out, err := generate(*manifestPath, *resolve, getenv)
+	if err != nil {
+		fmt.Fprintln(stderr, "apigdef:", err)
+		return 1
+	}
+	if *write {
+		if err := os.WriteFile(Template, out, 0o644); err != nil {
+			fmt.Fprintln(stderr, "apigdef:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, "wrote", Template)
+		return 0
+	}
+	_, _ = stdout.Write(out)
+	return 0
+}
+
+func generate(manifestPath string, resolve bool, getenv func(string) string) ([]byte, error) {
+	settings, err := apigdef.LoadSettings(manifestPath)
+	if err != nil {
+		return nil, err
+	}
+	if !resolve {
+		// Placeholders only: the committed file must not depend on the environment.
+		m, err := manifest.Load(manifestPath, nil)
+		if err != nil {
+			return nil, err
+		}
+		return apigdef.Generate(m, settings, apigdef.Placeholders)
+	}
+	m, err := manifest.Load(manifestPath, getenv)
+	if err != nil {
+		return nil, err
+	}
+	project := getenv("HUAWEICLOUD_PROJECT_ID")
+	if project == "" {
+		return nil, fmt.Errorf("-resolve: HUAWEICLOUD_PROJECT_ID is not set")
+	}
+	pkg := m.Provider.Package
+	if pkg == "" {
+		pkg = "default"
+	}
+	return apigdef.Generate(m, settings, apigdef.URNParts{Region: m.Provider.Region, ProjectID: project, Package: pkg})
+}

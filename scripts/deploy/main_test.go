@@ -1,0 +1,243 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/kgseller/kgseller/shared/buildzip"
+	"github.com/kgseller/kgseller/shared/fakecloud"
+	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/manifest"
+)
+
+const projectManifest = "../../serverless.yml"
+
+// projectEnv sets every ${env:NAME} of serverless.yml to a value of realistic
+// length (an RSA private key is a ~1.7 KB PEM), so the test also proves that every
+// function's settings fit FunctionGraph's 4 KB of environment variables.
+func projectEnv(t *testing.T, fakeURL string) map[string]string {
+	raw, err := os.ReadFile(projectManifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{}
+	for _, m := range regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)`).FindAllStringSubmatch(string(raw), -1) {
+		name := m[1]
+		switch {
+		case strings.Contains(name, "PRIVATE_KEY"):
+			// base64 of a 2048-bit key's PEM: one line, as docs/deploy.md asks.
+			env[name] = base64.StdEncoding.EncodeToString([]byte("-----BEGIN PRIVATE KEY-----\n" + strings.Repeat(strings.Repeat("A", 64)+"\n", 26) + "-----END PRIVATE KEY-----\n"))
+		case strings.HasSuffix(name, "DSN"):
+			env[name] = "kgseller_app:" + strings.Repeat("p", 32) + "@tcp(rds-0123456789.internal.example:3306)/kgseller"
+		case strings.HasSuffix(name, "_URL") || strings.HasSuffix(name, "_URI"):
+			env[name] = "https://app.example.com/path/for/" + strings.ToLower(name)
+		case strings.HasSuffix(name, "_HOSTS"):
+			env[name] = "app.example.com,login.example.com"
+		case strings.HasSuffix(name, "_ID"):
+			env[name] = strings.Repeat("0123456789abcdef", 2)
+		default:
+			env[name] = strings.Repeat("s", 48)
+		}
+	}
+	for k, v := range map[string]string{
+		"HUAWEICLOUD_REGION": "xx-test-1", "HUAWEICLOUD_PROJECT_ID": "project0123", "KG_ACCESS_KEY_BASE64": "false",
+		"HUAWEICLOUD_SDK_AK": "DEPLOYAK", "HUAWEICLOUD_SDK_SK": "deploy-sk", "FUNCTIONGRAPH_ENDPOINT": fakeURL, "APIG_ENDPOINT": fakeURL,
+		"KG_ACCESS_KEY_BASIC": "basic-access-key-of-the-test", "KG_ACCESS_KEY": "",
+		"PROVISIONER": "static", "KG_MKT_REGION": "cn", "KG_KIT_HASHED_PAYLOAD": "false", "KG_QUERY_ENCRYPT_TYPE": "",
+	} {
+		env[k] = v
+	}
+	return env
+}
+
+type harness struct {
+	cloud *fakecloud.Cloud
+	env   map[string]string
+	build string
+	names []string
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{cloud: fakecloud.New("project0123", "DEPLOYAK", "deploy-sk"), build: t.TempDir()}
+	h.cloud.Region = "xx-test-1"
+	url := h.cloud.Server(t).URL
+	h.env = projectEnv(t, url)
+	m, err := manifest.Load(projectManifest, func(k string) string { return h.env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.names = m.Names()
+	for _, n := range h.names {
+		h.zip(t, n, "v1")
+	}
+	key := kgsign.NewKey([]byte(h.env["KG_ACCESS_KEY_BASIC"]), "")
+	// Every function answers in the APIG shape; the one behind /saas/produce checks
+	// the marketplace signature and answers the unknown instance with 000003.
+	h.cloud.Invoke = func(name string, payload []byte) ([]byte, error) {
+		var ev struct {
+			Path  string            `json:"path"`
+			Body  string            `json:"body"`
+			Query map[string]string `json:"queryStringParameters"`
+		}
+		_ = json.Unmarshal(payload, &ev)
+		body, _ := base64.StdEncoding.DecodeString(ev.Body)
+		code := "000001"
+		if kgsign.V2Signature(key, ev.Query["nonce"], ev.Query["timestamp"], body) == ev.Query["signature"] {
+			code = "000003"
+		}
+		answer := `{"resultCode":"` + code + `","resultMsg":"x"}`
+		return json.Marshal(map[string]any{"statusCode": 200, "isBase64Encoded": false, "body": answer,
+			"headers": map[string]string{"Content-Type": "application/json", "Body-Sign": kgsign.BodySignHeader(key, []byte(answer))}})
+	}
+	return h
+}
+
+func (h *harness) zip(t *testing.T, name, version string) {
+	z, err := buildzip.Zip([]byte(name + " " + version))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(h.build, name+".zip"), z, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func (h *harness) run(t *testing.T, args ...string) (int, string) {
+	t.Helper()
+	h.cloud.Reset()
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), append([]string{"-manifest", projectManifest, "-build", h.build}, args...), func(k string) string { return h.env[k] }, &out, &errOut)
+	return code, out.String() + errOut.String()
+}
+
+func (h *harness) writes() (n int, functions map[string]bool) {
+	functions = map[string]bool{}
+	for _, c := range h.cloud.Calls() {
+		if c.Write() {
+			n++
+			for _, part := range strings.Split(c.Path, "/") {
+				if p := strings.Split(part, ":"); len(p) > 6 && p[0] == "urn" {
+					functions[p[6]] = true
+				}
+			}
+		}
+	}
+	return n, functions
+}
+
+// TestDeployProjectManifest deploys the project's own serverless.yml to the fake
+// cloud: every function, its triggers and the gateway settings; then the same
+// build again (no write); then --only; then a failure (exit status 1).
+func TestDeployProjectManifest(t *testing.T) {
+	h := newHarness(t)
+
+	code, out := h.run(t, "--dry-run")
+	if n, _ := h.writes(); code != 0 || n != 0 {
+		t.Fatalf("dry run: exit %d, %d writes\n%s", code, n, out)
+	}
+
+	code, out = h.run(t)
+	if code != 0 {
+		t.Fatalf("deploy: exit %d\n%s", code, out)
+	}
+	for _, c := range h.cloud.Calls() {
+		if c.Rejected != nil {
+			t.Errorf("%s: %v", c.Op, c.Rejected)
+		}
+	}
+	for _, n := range h.names {
+		fn, ok := h.cloud.Function(n)
+		if !ok {
+			t.Errorf("%s not deployed", n)
+			continue
+		}
+		if fn.Config["runtime"] != "Custom" || fn.Config["handler"] != "bootstrap" {
+			t.Errorf("%s: runtime %v handler %v", n, fn.Config["runtime"], fn.Config["handler"])
+		}
+		if len(h.cloud.Triggers(n)) == 0 {
+			t.Errorf("%s: no trigger", n)
+		}
+	}
+	if !strings.Contains(out, "smoke saas-produce: ok (signed queryInstance answered 000003") || !strings.Contains(out, "deployment done") {
+		t.Errorf("output:\n%s", out)
+	}
+	if strings.Contains(out, h.env["KG_ACCESS_KEY_BASIC"]) || strings.Contains(out, strings.Repeat("p", 32)) {
+		t.Error("a secret appears in the output")
+	}
+
+	code, out = h.run(t)
+	if n, _ := h.writes(); code != 0 || n != 0 {
+		t.Fatalf("unchanged redeploy: exit %d, %d writes\n%s", code, n, out)
+	}
+
+	h.zip(t, "saas-produce", "v2")
+	h.zip(t, "usage-report", "v2")
+	code, out = h.run(t, "--only", "saas-produce")
+	if _, fns := h.writes(); code != 0 || len(fns) != 1 || !fns["saas-produce"] {
+		t.Fatalf("--only saas-produce: exit %d, wrote to %v\n%s", code, fns, out)
+	}
+
+	h.cloud.Fail(fakecloud.OpUpdateFunctionCode, http.StatusInternalServerError)
+	code, out = h.run(t)
+	if code != 1 || !strings.Contains(out, "usage-report") || !strings.Contains(out, "FAILED") {
+		t.Fatalf("failure: exit %d\n%s", code, out)
+	}
+
+	if code, out := h.run(t, "--only", "no-such-function"); code != 1 || !strings.Contains(out, "no-such-function") {
+		t.Errorf("unknown --only: exit %d\n%s", code, out)
+	}
+	if code, _ := h.run(t, "--bogus-flag"); code != 2 {
+		t.Errorf("bad flag: exit %d", code)
+	}
+}
+
+// TestMultiLineSecretsDeployWithoutBeingPrinted: a multi-line secret (a PEM key)
+// is substituted after the manifest is parsed, so it cannot break the YAML, and
+// neither it nor any other secret appears in the output.
+func TestMultiLineSecretsDeployWithoutBeingPrinted(t *testing.T) {
+	h := newHarness(t)
+	h.env["DB_DSN"] = "user:very-secret-password@tcp(db:3306)/x"
+	for name := range h.env {
+		if strings.Contains(name, "PRIVATE_KEY") {
+			h.env[name] = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n"
+		}
+	}
+	code, out := h.run(t, "--dry-run")
+	if code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if strings.Contains(out, "very-secret-password") || strings.Contains(out, "MIIEvQ") {
+		t.Fatalf("the output quotes a secret:\n%s", out)
+	}
+}
+
+func TestEnvNames(t *testing.T) {
+	h := newHarness(t)
+	code, out := h.run(t, "-env-names")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, out)
+	}
+	names := strings.Fields(out)
+	for _, want := range []string{"DB_DSN", "APIG_GROUP_ID", "HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_REGION", "KG_ACCESS_KEY_BASIC"} {
+		if !slices.Contains(names, want) {
+			t.Errorf("-env-names lacks %s: %v", want, names)
+		}
+	}
+	if !slices.IsSorted(names) || len(h.cloud.Calls()) != 0 {
+		t.Errorf("names not sorted or the cloud was called: %v", names)
+	}
+	for name := range projectEnv(t, "") {
+		if !slices.Contains(names, name) {
+			t.Errorf("%s is set for the test but not listed", name)
+		}
+	}
+}
