@@ -29,6 +29,9 @@ type Client struct {
 	HTTP *http.Client
 	// Now is the clock used for timestamps; nil means time.Now.
 	Now func() time.Time
+	// KitHashedPayload signs Kit calls with the basic-style hashed-payload formula
+	// (the server's KG_KIT_HASHED_PAYLOAD=true) instead of the documented raw one.
+	KitHashedPayload bool
 }
 
 // Signed is a prepared request.
@@ -65,7 +68,7 @@ func (c *Client) SignWith(body []byte, nonce, timestamp string) (Signed, error) 
 		"Content-Type": "application/json;charset=utf8", "Accept": "application/json",
 	}}
 	if c.Kit {
-		s.Headers["x-sign"] = kgsign.KitSignature(c.Key, nonce, timestamp, body, false)
+		s.Headers["x-sign"] = kgsign.KitSignature(c.Key, nonce, timestamp, body, c.KitHashedPayload)
 		s.Headers["x-timestamp"], s.Headers["x-nonce"] = timestamp, nonce
 	} else {
 		q := u.Query()

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kgseller/kgseller/shared/dbtest"
+	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/kgsim"
+	"github.com/kgseller/kgseller/shared/kgsim/kgsimtest"
+	"github.com/kgseller/kgseller/shared/localrun"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(context.Background(), args, &out, &errb, func(k string) string { return env[k] })
+	return code, out.String(), errb.String()
+}
+
+// TestPassesAgainstLocalRun is the "done when": the command, pointed at the
+// local run's /saas/produce with the key, passes and exits 0; -json writes the
+// results.
+func TestPassesAgainstLocalRun(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	stack, err := localrun.Start(ctx, localrun.Options{
+		Addr: ln.Addr().String(), ModuleDir: "../..", BinDir: t.TempDir(), DSN: dbtest.NewDatabase(t),
+		AccessKey: "cli-key", FunctionOutput: io.Discard, BuildOutput: io.Discard, TimerEvery: 200 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: stack.Handler()}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close(); stack.Close() })
+
+	jsonPath := filepath.Join(t.TempDir(), "results.json")
+	code, out, errs := runCLI(t, nil, "-url", "http://"+ln.Addr().String()+"/saas/produce", "-key", "cli-key",
+		"-rounds", "2", "-seed", "7", "-timeout", "30s", "-json", jsonPath)
+	if code != exitPass {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if !strings.Contains(out, "PASS  type=saas") || !strings.Contains(out, "seed 7") || strings.Contains(out, "cli-key") {
+		t.Fatalf("table output:\n%s", out)
+	}
+	raw, err := os.ReadFile(jsonPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep kgsim.Report
+	if err := json.Unmarshal(raw, &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Failed != 0 || rep.Passed == 0 || rep.Seed != 7 || rep.Type != "saas" || bytes.Contains(raw, []byte("cli-key")) {
+		t.Fatalf("JSON report: type %s seed %d passed %d failed %d", rep.Type, rep.Seed, rep.Passed, rep.Failed)
+	}
+}
+
+// TestFailsAgainstBrokenServer: a wrong Body-Sign exits 1 and names the reason;
+// -json - puts the JSON on stdout and the table on stderr.
+func TestFailsAgainstBrokenServer(t *testing.T) {
+	url := kgsimtest.SaaSServer(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			for k, v := range rec.Header() {
+				w.Header()[k] = v
+			}
+			w.Header().Set("Body-Sign", kgsign.BodySignHeader(kgsign.NewKey([]byte("other"), "o"), rec.Body.Bytes()))
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		})
+	})
+	code, out, errs := runCLI(t, map[string]string{"KG_ACCESS_KEY_BASIC": kgsimtest.Key}, "-url", url, "-rounds", "1", "-json", "-")
+	if code != exitFail {
+		t.Fatalf("exit %d, want %d\n%s", code, exitFail, errs)
+	}
+	var rep kgsim.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("stdout is not the JSON report: %v\n%s", err, out)
+	}
+	if rep.OK() || !strings.Contains(rep.Failures()[0].Reason, "Body-Sign does not match") {
+		t.Fatalf("report: %+v", rep.Failures())
+	}
+	if !strings.Contains(errs, "FAIL  type=saas") || !strings.Contains(errs, "Body-Sign does not match") {
+		t.Fatalf("table on stderr:\n%s", errs)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{{"-type", "vm"}, {"-rounds"}, {"extra"}, {"-type", "kit", "-public-key", "/nonexistent.pem"}, {"-key-base64", "-key", "not base64!"}, {"-url", "127.0.0.1:8080/saas/produce"}} {
+		if code, _, _ := runCLI(t, nil, args...); code != exitUsage {
+			t.Fatalf("%v: exit %d, want %d", args, code, exitUsage)
+		}
+	}
+	for _, typ := range kgsim.Types() {
+		code, out, _ := runCLI(t, nil, "-type", typ, "-list")
+		if code != exitPass || !strings.HasPrefix(out, typ+": ") || !strings.Contains(out, "malformed bodies") {
+			t.Fatalf("-list %s: exit %d\n%s", typ, code, out)
+		}
+	}
+}
