@@ -71,3 +71,19 @@ func TestRuntimeUserData(t *testing.T) {
 		t.Errorf("Env lookup: %q %q %q", src("FROM_USERDATA"), src("BOTH"), src("NEITHER"))
 	}
 }
+
+func TestSecretValues(t *testing.T) {
+	src := Map(map[string]string{
+		"KG_ACCESS_KEY": "k-primary", "KG_ACCESS_KEY_BASIC_PREVIOUS": "k-old", "SSO_SESSION_KEY": "sess",
+		"DB_DSN": "app:db-pass-1@tcp(h:3306)/d", "LOG_LEVEL": "info",
+	})
+	got := strings.Join(SecretValues(src), ",")
+	for _, want := range []string{"k-primary", "k-old", "sess", "db-pass-1"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("SecretValues misses %q: %s", want, got)
+		}
+	}
+	if strings.Contains(got, "info") {
+		t.Errorf("a plain setting is treated as a secret: %s", got)
+	}
+}
