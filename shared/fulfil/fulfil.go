@@ -44,6 +44,23 @@ type Runner struct {
 	BaseDelay   time.Duration // default 5s, doubled per attempt
 	MaxDelay    time.Duration // default 30m
 	Logger      *slog.Logger
+	// Hook, when set, is called at each Step of a job's run. It is a seam for
+	// fault-injection tests, which stop the worker process there; it stays nil in
+	// production.
+	Hook func(step string, job store.Job)
+}
+
+// Steps of a job's run at which Runner.Hook is called.
+const (
+	StepClaimed   = "claimed"   // the lease is taken; the handler has not run
+	StepHandled   = "handled"   // the handler succeeded; nothing is recorded yet
+	StepCompleted = "completed" // the job's end and its result are committed
+)
+
+func (r *Runner) hook(step string, job store.Job) {
+	if r.Hook != nil {
+		r.Hook(step, job)
+	}
 }
 
 // Merge combines handler maps; later maps win on a shared kind.
@@ -116,6 +133,7 @@ func (r *Runner) Run(ctx context.Context, jobID int64) (Outcome, error) {
 	if !ok {
 		return Skipped, nil
 	}
+	r.hook(StepClaimed, job)
 	return r.execute(ctx, job)
 }
 
@@ -150,9 +168,11 @@ func (r *Runner) execute(ctx context.Context, job store.Job) (Outcome, error) {
 	if err != nil {
 		return r.fail(ctx, job, h, err)
 	}
+	r.hook(StepHandled, job)
 	if err := r.Store.CompleteJob(ctx, job.ID, r.Owner, apply); err != nil {
 		return Skipped, err
 	}
+	r.hook(StepCompleted, job)
 	r.Logger.Info("job done", "job", job.ID, "kind", job.Kind, "instanceId", job.InstanceID.String, "attempt", job.Attempts)
 	return Done, nil
 }

@@ -1,0 +1,100 @@
+// Command bench builds every function as it is deployed and measures, in one run,
+// against the project's goals: each binary's cold start under the local
+// FunctionGraph emulator compared with a hello-world custom runtime, binary and zip
+// sizes, the billed duration of a signed queryInstance at 128 MB, and the local
+// throughput of signed queryInstance compared with the hello-world function. It
+// prints a table and writes docs/bench-results.md (docs/performance.md explains the
+// figures).
+//
+//	go run ./scripts/bench                     # embedded database
+//	DB_DSN='user:pw@tcp(127.0.0.1:3306)/kgbench' go run ./scripts/bench
+//	go run ./scripts/bench -reps 3 -load 2s -out ''   # quicker, writes no file
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/kgseller/kgseller/shared/bench"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	out := fs.String("out", filepath.Join("docs", "bench-results.md"), "results page to write (empty: none)")
+	reps := fs.Int("reps", 15, "cold starts per binary")
+	warm := fs.Int("warm", 200, "warm queryInstance calls for the billed duration")
+	load := fs.Duration("load", 5*time.Second, "length of each throughput run")
+	conc := fs.Int("concurrency", 8, "concurrent clients and instances in the throughput runs")
+	only := fs.String("only", "", "comma-separated functions to measure (default: every function)")
+	progress := fs.Bool("progress", false, "draw the progress bar even when stderr is not a terminal")
+	verbose := fs.Bool("v", false, "show go build's output")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	o := bench.Options{DSN: os.Getenv("DB_DSN"), Reps: *reps, Warm: *warm, Load: *load, Concurrency: *conc}
+	if *only != "" {
+		o.Only = strings.Split(*only, ",")
+	}
+	if *progress || isTerminal(stderr) {
+		o.Progress = stderr
+	}
+	if *verbose {
+		o.Log = stderr
+	}
+	res, err := bench.Run(ctx, o)
+	if err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if err := res.WriteTable(stdout); err != nil {
+		fmt.Fprintln(stderr, "bench:", err)
+		return 1
+	}
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err == nil {
+			err = res.WriteMarkdown(f)
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "bench:", err)
+			return 1
+		}
+		fmt.Fprintln(stdout, "\nwrote", *out)
+	}
+	if ps := res.Problems(); len(ps) > 0 {
+		fmt.Fprintln(stderr, "bench: some measurements are invalid:")
+		for _, p := range ps {
+			fmt.Fprintln(stderr, "  -", p)
+		}
+		return 1
+	}
+	return 0
+}
+
+// isTerminal reports whether w is a character device (a terminal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
