@@ -160,6 +160,7 @@ func orders(l *config.Loader) fulfil.OrderSource {
 // store and handlers.
 func runnerSettings(l *config.Loader, logger *slog.Logger) fulfil.Runner {
 	return fulfil.Runner{
+		Lease:       l.Duration("FULFIL_LEASE", 2*time.Minute),
 		MaxAttempts: l.Int("FULFIL_MAX_ATTEMPTS", 8),
 		BaseDelay:   l.Duration("FULFIL_BASE_DELAY", 5*time.Second),
 		MaxDelay:    l.Duration("FULFIL_MAX_DELAY", 30*time.Minute),

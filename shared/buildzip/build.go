@@ -53,9 +53,11 @@ type Artifact struct {
 }
 
 // BuildFlags are the go build flags of a deployed binary: no file system paths,
-// no symbol table or DWARF, no VCS stamp, and an empty Go build ID (the linker's
-// build ID hashes the output path, which would make two identical builds differ).
-var BuildFlags = []string{"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid="}
+// no symbol table or DWARF, no VCS stamp, the fgonly tag (which leaves out the AWS
+// Lambda runtime a FunctionGraph function never runs: 3.6 MB less to load at each
+// cold start), and an empty Go build ID (the linker's build ID hashes the output
+// path, which would make two identical builds differ).
+var BuildFlags = []string{"-trimpath", "-buildvcs=false", "-tags=fgonly", "-ldflags=-s -w -buildid="}
 
 // Env returns the environment for the go command: base with the target platform
 // forced (linux/amd64, GOAMD64=v1, cgo off) and GOTOOLCHAIN set to Toolchain

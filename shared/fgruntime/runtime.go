@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda"
 )
 
 // Handler is the aws-lambda-go handler shape every APIG-triggered function has.
@@ -71,7 +70,7 @@ func DetectMode(args []string, getenv func(string) string) Mode {
 func Start(h Handler) {
 	mode := DetectMode(os.Args[1:], os.Getenv)
 	if mode == ModeLambda {
-		lambda.Start(h)
+		startLambda(h)
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
@@ -90,9 +89,7 @@ func Start(h Handler) {
 func StartInvoke(fn InvokeFunc) {
 	mode := DetectMode(os.Args[1:], os.Getenv)
 	if mode == ModeLambda {
-		lambda.Start(func(ctx context.Context, payload json.RawMessage) (json.RawMessage, error) {
-			return fn(ctx, payload)
-		})
+		startLambdaInvoke(fn)
 		return
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)

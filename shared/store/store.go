@@ -29,7 +29,7 @@ type Options struct {
 	MaxIdle     int           // default 2
 	MaxLifetime time.Duration // default 5m: RDS proxies and NAT drop idle flows
 	DialTimeout time.Duration // default 3s: a DB outage must still leave time to answer
-	IOTimeout   time.Duration // default 5s
+	IOTimeout   time.Duration // default 3s: a hung connection fails within the request budget
 	// Wrap, when set, wraps the driver connector (benchmarks count round trips).
 	Wrap func(driver.Connector) driver.Connector
 }
@@ -51,7 +51,7 @@ func (o Options) withDefaults() Options {
 		o.DialTimeout = 3 * time.Second
 	}
 	if o.IOTimeout <= 0 {
-		o.IOTimeout = 5 * time.Second
+		o.IOTimeout = 3 * time.Second
 	}
 	return o
 }
@@ -201,10 +201,27 @@ func (s *Store) tryTx(ctx context.Context, fn func(tx *sqlx.Tx) error) (err erro
 	if err = fn(tx); err != nil {
 		return err
 	}
-	if err = tx.Commit(); err != nil {
+	if err = commit(ctx, tx); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
 	}
 	return nil
+}
+
+// commit commits within ctx. database/sql's Commit takes no context, so a COMMIT
+// on a hung connection would wait for the driver's I/O timeout and overrun the
+// request's budget. If ctx ends first, the caller answers with an error while the
+// commit finishes (or fails) on its own; the outcome is then unknown to this
+// request, which is safe because every change is idempotent and the marketplace
+// retries.
+func commit(ctx context.Context, tx *sqlx.Tx) error {
+	done := make(chan error, 1)
+	go func() { done <- tx.Commit() }()
+	select {
+	case err := <-done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 func isDeadlock(err error) bool {
