@@ -152,22 +152,40 @@ type envelope struct {
 	ResultMsg  string `json:"resultMsg"`
 }
 
-// Do signs and sends a call, trying each host in turn when one cannot be reached,
-// and decodes a successful answer into out (which may be nil).
-func (c *Client) Do(ctx context.Context, call Call, out any) error {
+// Response is an answer of any HTTP status.
+type Response struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// Send signs and sends a call, trying the next host only when one cannot be
+// reached at all (the .cn fallback is for an unavailable domain, nothing else).
+// Any HTTP answer is returned as it is; APIs whose answers are not the Query Order
+// envelope (file upload, license codes) decode it themselves.
+func (c *Client) Send(ctx context.Context, call Call) (Response, error) {
 	var lastErr error
 	for _, ep := range c.endpoints {
-		body, status, err := c.send(ctx, ep, call)
-		if err != nil {
-			lastErr = err
-			if unreachable(err) && ctx.Err() == nil {
-				continue // the .cn fallback is for an unavailable domain, nothing else
-			}
-			return err
+		resp, err := c.send(ctx, ep, call)
+		if err == nil {
+			return resp, nil
 		}
-		return decode(status, body, out)
+		lastErr = err
+		if !unreachable(err) || ctx.Err() != nil {
+			break
+		}
 	}
-	return lastErr
+	return Response{}, lastErr
+}
+
+// Do sends a call and decodes a successful answer (resultCode MKT.0000) into out,
+// which may be nil.
+func (c *Client) Do(ctx context.Context, call Call, out any) error {
+	resp, err := c.Send(ctx, call)
+	if err != nil {
+		return err
+	}
+	return decode(resp.Status, resp.Body, out)
 }
 
 func decode(status int, body []byte, out any) error {
@@ -199,23 +217,23 @@ func unreachable(err error) bool {
 	return errors.As(err, &dns) || (errors.As(err, &op) && op.Op == "dial")
 }
 
-func (c *Client) send(ctx context.Context, endpoint string, call Call) ([]byte, int, error) {
+func (c *Client) send(ctx context.Context, endpoint string, call Call) (Response, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	req, err := c.signedRequest(endpoint, call)
 	if err != nil {
-		return nil, 0, err
+		return Response{}, err
 	}
 	resp, err := c.http.Do(req.WithContext(ctx))
 	if err != nil {
-		return nil, 0, fmt.Errorf("openapi: %s %s: %w", call.Method, call.Path, err)
+		return Response{}, fmt.Errorf("openapi: %s %s: %w", call.Method, call.Path, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 8<<20))
 	if err != nil {
-		return nil, 0, fmt.Errorf("openapi: reading answer: %w", err)
+		return Response{}, fmt.Errorf("openapi: reading answer: %w", err)
 	}
-	return body, resp.StatusCode, nil
+	return Response{Status: resp.StatusCode, Header: resp.Header, Body: body}, nil
 }
 
 // signedRequest signs a call for one host with the Huawei SDK signer.

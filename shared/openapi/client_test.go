@@ -185,6 +185,18 @@ func TestFallbackHostWhenUnreachable(t *testing.T) {
 	if len(rec.errs) != 1 || rec.errs[0] != nil {
 		t.Fatalf("fallback host saw %v", rec.errs)
 	}
+	// An HTTP answer, even an error, comes from the first reachable host: no fallback.
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusBadGateway) }))
+	defer failing.Close()
+	c.endpoints = []string{failing.URL, srv.URL}
+	resp, err := c.Send(context.Background(), Call{Method: http.MethodGet, Path: "/x"})
+	if err != nil || resp.Status != http.StatusBadGateway || len(rec.errs) != 1 {
+		t.Fatalf("HTTP error fell through to the next host: %+v %v", resp, err)
+	}
+	c.endpoints = []string{dead}
+	if _, err := c.Send(context.Background(), Call{Method: http.MethodGet, Path: "/x"}); err == nil {
+		t.Fatal("an unreachable host answered")
+	}
 }
 
 func TestTimeoutAndTLS(t *testing.T) {
