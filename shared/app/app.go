@@ -178,35 +178,55 @@ func instanceJobs(l *config.Loader) fulfil.Instances {
 	}
 }
 
-// dispatcher returns how an endpoint hands a freshly written job to the worker:
-// FULFIL_MODE=async (the default when FULFIL_WORKER_URN is set) starts an
-// asynchronous invocation of fulfil-worker; inline runs the job in the request
-// (setups without a worker); timer leaves it to the worker's timer trigger.
-func dispatcher(l *config.Loader, logger *slog.Logger) (mode string, kick func(context.Context, int64), inline *fulfil.Instances) {
+// handoff reads FULFIL_MODE and returns, for the store once it is open, the
+// function an endpoint calls with each job it commits:
+//   - async (the default when FULFIL_WORKER_URN is set) starts an asynchronous
+//     invocation of fulfil-worker;
+//   - timer leaves the job to the worker's timer trigger (nil);
+//   - inline runs the job in the request, with the endpoint's job families (read
+//     only in this mode), for setups without a worker.
+func handoff(l *config.Loader, logger *slog.Logger, families ...jobFamily) func(*store.Store) func(context.Context, int64) {
+	none := func(*store.Store) func(context.Context, int64) { return nil }
 	urn := l.String("FULFIL_WORKER_URN", "")
 	def := "timer"
 	if urn != "" {
 		def = "async"
 	}
-	switch mode = l.String("FULFIL_MODE", def); mode {
+	switch mode := l.String("FULFIL_MODE", def); mode {
 	case "timer":
-		return mode, nil, nil
+		return none
 	case "inline":
-		deps := instanceJobs(l)
-		return mode, nil, &deps
+		run := runnerSettings(l, logger)
+		builders := make([]func(*store.Store) map[string]fulfil.Handler, len(families))
+		for i, f := range families {
+			builders[i] = f(l, logger)
+		}
+		return func(st *store.Store) func(context.Context, int64) {
+			maps := make([]map[string]fulfil.Handler, len(builders))
+			for i, b := range builders {
+				maps[i] = b(st)
+			}
+			r := run
+			r.Store, r.Handlers = st, fulfil.Merge(maps...)
+			return func(ctx context.Context, jobID int64) {
+				if _, err := r.Run(ctx, jobID); err != nil {
+					logger.Warn("inline fulfilment", "job", jobID, "err", err)
+				}
+			}
+		}
 	case "async":
 		if urn == "" {
 			l.Invalid("FULFIL_MODE", "async needs FULFIL_WORKER_URN")
-			return mode, nil, nil
+			return none
 		}
 		inv, err := fgasync.New(l.String("FULFIL_WORKER_ENDPOINT", ""), urn, aksk.Credentials{
 			AK: l.String("HUAWEICLOUD_SDK_AK", ""), SK: l.String("HUAWEICLOUD_SDK_SK", ""),
 		})
 		if err != nil {
 			l.Invalid("FULFIL_WORKER_URN", "is not a function URN")
-			return mode, nil, nil
+			return none
 		}
-		return mode, func(ctx context.Context, jobID int64) {
+		kick := func(ctx context.Context, jobID int64) {
 			// Best effort: the job is committed, and the timer trigger runs it if this
 			// invocation is lost.
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -214,10 +234,11 @@ func dispatcher(l *config.Loader, logger *slog.Logger) (mode string, kick func(c
 			if err := inv.Invoke(ctx, []byte(`{"jobId":`+strconv.FormatInt(jobID, 10)+`}`)); err != nil {
 				logger.Warn("starting the worker failed; the timer will run the job", "job", jobID, "err", err)
 			}
-		}, nil
+		}
+		return func(*store.Store) func(context.Context, int64) { return kick }
 	default:
 		l.Invalid("FULFIL_MODE", "must be async, inline or timer")
-		return mode, nil, nil
+		return none
 	}
 }
 
@@ -229,8 +250,7 @@ func SaaSProduce(src config.Source) fgruntime.Handler {
 	l := config.New(src)
 	cfg, dsn, pool := loadEndpoint(l, config.KeyBasic, "basic")
 	svc := &produce.Service{Provisioner: provisioner(l), Box: optionalDataKey(l), EncryptType: encryptType(l)}
-	_, kick, inline := dispatcher(l, logger)
-	run := runnerSettings(l, logger)
+	fulfilWith := handoff(l, logger, instanceJobFamily)
 	if err := l.Err(); err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
@@ -238,19 +258,7 @@ func SaaSProduce(src config.Source) fgruntime.Handler {
 	if err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
-	svc.Store = st
-	switch {
-	case kick != nil:
-		svc.Fulfil = kick
-	case inline != nil:
-		inline.Store = st
-		run.Store, run.Handlers = st, inline.Handlers()
-		svc.Fulfil = func(ctx context.Context, jobID int64) {
-			if _, err := run.Run(ctx, jobID); err != nil {
-				logger.Warn("inline fulfilment", "job", jobID, "err", err)
-			}
-		}
-	}
+	svc.Store, svc.Fulfil = st, fulfilWith(st)
 	cfg.Nonces, cfg.Decode, cfg.Logger = st, svc.Decode, logger
 	return endpoint.Handler(cfg)
 }

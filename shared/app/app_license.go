@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"log/slog"
 	"time"
@@ -49,12 +48,7 @@ func LicenseProduce(src config.Source) fgruntime.Handler {
 	if svc.Quota < 0 {
 		l.Invalid(SettingLicenseQuota, "must not be negative")
 	}
-	_, kick, inline := dispatcher(l, logger)
-	var jobs license.Jobs
-	if inline != nil {
-		jobs = licenseJobs(l)
-	}
-	run := runnerSettings(l, logger)
+	fulfilWith := handoff(l, logger, instanceJobFamily, licenseJobFamily)
 	if err := l.Err(); err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
@@ -62,20 +56,9 @@ func LicenseProduce(src config.Source) fgruntime.Handler {
 	if err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
+	f := fulfilWith(st)
 	instances.Store, svc.Store = st, st
-	switch {
-	case kick != nil:
-		instances.Fulfil, svc.Fulfil = kick, kick
-	case inline != nil:
-		inline.Store, jobs.Store = st, st
-		run.Store, run.Handlers = st, fulfil.Merge(inline.Handlers(), jobs.Handlers())
-		f := func(ctx context.Context, jobID int64) {
-			if _, err := run.Run(ctx, jobID); err != nil {
-				logger.Warn("inline fulfilment", "job", jobID, "err", err)
-			}
-		}
-		instances.Fulfil, svc.Fulfil = f, f
-	}
+	instances.Fulfil, svc.Fulfil = f, f
 	cfg.Nonces, cfg.Decode, cfg.Logger = st, svc.Decode, logger
 	return endpoint.Handler(cfg)
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"log/slog"
 
 	"github.com/kgseller/kgseller/shared/config"
@@ -22,16 +21,7 @@ func OrderNotify(src config.Source) fgruntime.Handler {
 	l := config.New(src)
 	cfg, dsn, pool := loadEndpoint(l, config.KeyNotify, "notify")
 	svc := &ordernotify.Service{}
-	var kick func(context.Context, int64)
-	var jobs *ordernotify.Jobs
-	// The inline mode is read here rather than through dispatcher, whose inline
-	// mode brings the instance provisioner's settings, which this function lacks.
-	if l.String("FULFIL_MODE", "") == "inline" {
-		jobs = &ordernotify.Jobs{Orders: orders(l)}
-	} else {
-		_, kick, _ = dispatcher(l, logger)
-	}
-	run := runnerSettings(l, logger)
+	fulfilWith := handoff(l, logger, orderJobFamily)
 	if err := l.Err(); err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
@@ -39,19 +29,7 @@ func OrderNotify(src config.Source) fgruntime.Handler {
 	if err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
-	svc.Store = st
-	switch {
-	case kick != nil:
-		svc.Fulfil = kick
-	case jobs != nil:
-		jobs.Store = st
-		run.Store, run.Handlers = st, jobs.Handlers()
-		svc.Fulfil = func(ctx context.Context, jobID int64) {
-			if _, err := run.Run(ctx, jobID); err != nil {
-				logger.Warn("inline fulfilment", "job", jobID, "err", err)
-			}
-		}
-	}
+	svc.Store, svc.Fulfil = st, fulfilWith(st)
 	cfg.Nonces, cfg.Decode, cfg.Logger = st, svc.Decode, logger
 	return endpoint.Handler(cfg)
 }
