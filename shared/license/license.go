@@ -32,7 +32,6 @@ const (
 const (
 	lenID          = 64
 	lenActivity    = 32
-	lenFlag        = 2
 	lenTime        = 32
 	lenFingerprint = 1024
 	lenScene       = 64
@@ -59,26 +58,16 @@ type Service struct {
 	Fulfil func(ctx context.Context, jobID int64)
 }
 
-func bad(format string, args ...any) error {
-	return marketplace.Errorf(marketplace.BadRequest, "invalid request parameter: "+format, args...)
-}
+var bad = reqbody.Bad
 
 // Decode validates a verified body and returns the operation for its activity;
 // activities other than the License ones go to shared/produce.
 func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
-	o, err := reqbody.Parse(body)
+	o, act, err := reqbody.ParseActivity(body, lenActivity)
 	if err != nil {
 		return nil, err
 	}
-	activity, err := o.String("activity", lenActivity, true)
-	if err != nil {
-		return nil, err
-	}
-	flag, err := o.Flag("testFlag", lenFlag)
-	if err != nil {
-		return nil, err
-	}
-	test := flag == "1"
+	activity, test := act.Name, act.Test
 	switch activity {
 	case "getLicenseAsync":
 		return s.decodeGetLicense(o, test)

@@ -27,7 +27,6 @@ const JobQuery = "order.query"
 const (
 	lenID       = 64
 	lenActivity = 32 // 20 in the table; the larger limit of the other tables is accepted
-	lenFlag     = 2
 )
 
 // Service holds what the endpoint needs.
@@ -37,33 +36,23 @@ type Service struct {
 	Fulfil func(ctx context.Context, jobID int64)
 }
 
-func bad(format string, args ...any) error {
-	return marketplace.Errorf(marketplace.BadRequest, "invalid request parameter: "+format, args...)
-}
+var bad = reqbody.Bad
 
 // Decode validates a verified body: activity orderNotify with orderId and
 // orderLineId.
 func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
-	o, err := reqbody.Parse(body)
+	o, act, err := reqbody.ParseActivity(body, lenActivity)
 	if err != nil {
 		return nil, err
 	}
-	activity, err := o.String("activity", lenActivity, true)
-	if err != nil {
-		return nil, err
-	}
-	if activity != "orderNotify" {
-		r := []rune(activity)
+	if act.Name != "orderNotify" {
+		r := []rune(act.Name)
 		if len(r) > 32 {
 			r = r[:32]
 		}
 		return nil, bad("unknown activity %q", string(r))
 	}
-	flag, err := o.Flag("testFlag", lenFlag)
-	if err != nil {
-		return nil, err
-	}
-	op := &notifyOp{s: s, test: flag == "1"}
+	op := &notifyOp{s: s, test: act.Test}
 	if op.orderID, err = o.ID("orderId", lenID, true); err != nil {
 		return nil, err
 	}

@@ -14,7 +14,6 @@ import (
 // Field lengths from the spec tables.
 const (
 	lenID        = 64
-	lenFlag      = 2
 	lenScene     = 64
 	lenStatus    = 32
 	lenExpire    = 20
@@ -24,25 +23,15 @@ const (
 	queryIDsText = maxQueryIDs * (lenID + 1)
 )
 
-func bad(format string, args ...any) error {
-	return marketplace.Errorf(marketplace.BadRequest, "invalid request parameter: "+format, args...)
-}
+var bad = reqbody.Bad
 
 // Decode validates a verified body and returns the operation for its activity.
 func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
-	o, err := reqbody.Parse(body)
+	o, act, err := reqbody.ParseActivity(body, lenActivity)
 	if err != nil {
 		return nil, err
 	}
-	activity, err := o.String("activity", lenActivity, true)
-	if err != nil {
-		return nil, err
-	}
-	flag, err := o.Flag("testFlag", lenFlag)
-	if err != nil {
-		return nil, err
-	}
-	test := flag == "1"
+	activity, test := act.Name, act.Test
 	switch activity {
 	case "newInstance":
 		return s.decodeNew(o, test)

@@ -21,8 +21,35 @@ const MaxDepth = 32
 // Object is a decoded JSON object whose fields are read on demand with their rules.
 type Object map[string]json.RawMessage
 
-func bad(format string, args ...any) error {
+// Bad returns a 000002 error whose message names the problem.
+func Bad(format string, args ...any) error {
 	return marketplace.Errorf(marketplace.BadRequest, "invalid request parameter: "+format, args...)
+}
+
+func bad(format string, args ...any) error { return Bad(format, args...) }
+
+// Activity is the head every marketplace body shares.
+type Activity struct {
+	Name string // the activity field
+	Test bool   // testFlag "1": a debug call from the Seller Console
+}
+
+// ParseActivity parses a body (see Parse) and reads its activity (at most
+// maxActivity characters, required) and testFlag (string or number).
+func ParseActivity(body []byte, maxActivity int) (Object, Activity, error) {
+	o, err := Parse(body)
+	if err != nil {
+		return nil, Activity{}, err
+	}
+	name, err := o.String("activity", maxActivity, true)
+	if err != nil {
+		return nil, Activity{}, err
+	}
+	flag, err := o.Flag("testFlag", 2)
+	if err != nil {
+		return nil, Activity{}, err
+	}
+	return o, Activity{Name: name, Test: flag == "1"}, nil
 }
 
 // Parse checks the body is valid UTF-8 (encoding/json would silently replace bad
