@@ -270,13 +270,19 @@ func (op *refreshOp) Run(ctx context.Context) (marketplace.Reply, error) {
 		InstanceID: op.instanceID, OrderID: op.orderID, OrderLineID: op.orderLineID,
 		Scene: op.scene, ProductID: op.productID, ExpireTime: op.expire,
 	})
+	return op.s.settle(ctx, ch, err)
+}
+
+// settle answers a lifecycle change: 000003 for an unknown instance, otherwise
+// success once the change's job (if any) is handed on.
+func (s *Service) settle(ctx context.Context, ch store.Change, err error) (marketplace.Reply, error) {
 	if errors.Is(err, store.ErrNotFound) {
 		return marketplace.NewResult(marketplace.InstanceNotFound, ""), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	op.s.fulfil(ctx, ch.JobID)
+	s.fulfil(ctx, ch.JobID)
 	return marketplace.NewResult(marketplace.Success, ""), nil
 }
 
@@ -290,14 +296,7 @@ func (op *statusOp) Name() string { return "updateInstanceStatus" }
 
 func (op *statusOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	ch, err := op.s.Store.SetStatus(ctx, op.instanceID, op.target)
-	if errors.Is(err, store.ErrNotFound) {
-		return marketplace.NewResult(marketplace.InstanceNotFound, ""), nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	op.s.fulfil(ctx, ch.JobID)
-	return marketplace.NewResult(marketplace.Success, ""), nil
+	return op.s.settle(ctx, ch, err)
 }
 
 type releaseOp struct {
@@ -311,11 +310,10 @@ func (op *releaseOp) Name() string { return "releaseInstance" }
 // succeeds: a retry after a successful release must not fail (spec README #13).
 func (op *releaseOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	ch, err := op.s.Store.Release(ctx, op.instanceID, op.orderID, op.orderLineID)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+	if errors.Is(err, store.ErrNotFound) {
+		err = nil
 	}
-	op.s.fulfil(ctx, ch.JobID)
-	return marketplace.NewResult(marketplace.Success, ""), nil
+	return op.s.settle(ctx, ch, err)
 }
 
 type upgradeOp struct {
@@ -327,14 +325,7 @@ func (op *upgradeOp) Name() string { return "upgradeInstance" }
 
 func (op *upgradeOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	ch, err := op.s.Store.RecordUpgrade(ctx, op.instanceID, op.orderID, op.orderLineID)
-	if errors.Is(err, store.ErrNotFound) {
-		return marketplace.NewResult(marketplace.InstanceNotFound, ""), nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	op.s.fulfil(ctx, ch.JobID)
-	return marketplace.NewResult(marketplace.Success, ""), nil
+	return op.s.settle(ctx, ch, err)
 }
 
 type changeCheckOp struct {
