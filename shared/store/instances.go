@@ -105,30 +105,6 @@ func (s *Store) InstanceByOrder(ctx context.Context, orderID, orderLineID string
 	return s.getInstance(ctx, s.db, "order_id = ? AND order_line_id = ?", orderID, orderLineID)
 }
 
-// InstancesByID returns the instances among ids that exist, in no particular order.
-func (s *Store) InstancesByID(ctx context.Context, ids []string) ([]marketplace.Instance, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	q, args, err := sqlx.In("SELECT "+instanceCols+" FROM instances WHERE instance_id IN (?)", ids)
-	if err != nil {
-		return nil, fmt.Errorf("store: building query: %w", err)
-	}
-	var rows []instanceRow
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("store: reading instances: %w", err)
-	}
-	out := make([]marketplace.Instance, 0, len(rows))
-	for _, r := range rows {
-		inst, err := r.domain()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, inst)
-	}
-	return out, nil
-}
-
 // Created is the outcome of CreateInstance.
 type Created struct {
 	Instance marketplace.Instance

@@ -195,27 +195,6 @@ func (s *Store) BuryJob(ctx context.Context, id int64, owner, lastErr string, ap
 	})
 }
 
-// EnqueueJob writes a job outside any other change (a follow-up job, an operator's
-// request). A job whose key exists is left alone and its id returned with
-// created=false.
-func (s *Store) EnqueueJob(ctx context.Context, j NewJob) (id int64, created bool, err error) {
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		id, err = insertJob(ctx, tx, j, s.now())
-		return err
-	})
-	if errors.Is(err, errDuplicateJob) {
-		existing, gerr := s.JobByKey(ctx, j.Key)
-		if gerr != nil {
-			return 0, false, gerr
-		}
-		return existing.ID, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	return id, true, nil
-}
-
 func buryJob(ctx context.Context, tx *sqlx.Tx, id int64, owner, lastErr string, now time.Time) error {
 	res, err := tx.ExecContext(ctx,
 		`UPDATE jobs SET state = ?, lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
@@ -42,36 +41,6 @@ func (s *Store) RecordUsage(ctx context.Context, u marketplace.Usage) error {
 		}
 		return nil
 	})
-}
-
-// UsageByInstance returns the stored usage of the given instances.
-func (s *Store) UsageByInstance(ctx context.Context, ids []string) (map[string][]marketplace.Usage, error) {
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	q, args, err := sqlx.In(`SELECT instance_id, related_instance_id, usage_value, statistical_time, dashboard_url
-		FROM instance_usage WHERE instance_id IN (?) ORDER BY instance_id, related_instance_id`, ids)
-	if err != nil {
-		return nil, fmt.Errorf("store: building query: %w", err)
-	}
-	var rows []struct {
-		InstanceID        string         `db:"instance_id"`
-		RelatedInstanceID string         `db:"related_instance_id"`
-		UsageValue        string         `db:"usage_value"`
-		StatisticalTime   time.Time      `db:"statistical_time"`
-		DashboardURL      sql.NullString `db:"dashboard_url"`
-	}
-	if err := s.db.SelectContext(ctx, &rows, q, args...); err != nil {
-		return nil, fmt.Errorf("store: reading usage: %w", err)
-	}
-	out := map[string][]marketplace.Usage{}
-	for _, r := range rows {
-		out[r.InstanceID] = append(out[r.InstanceID], marketplace.Usage{
-			InstanceID: r.InstanceID, RelatedInstanceID: r.RelatedInstanceID, Value: r.UsageValue,
-			StatisticalTime: r.StatisticalTime, DashboardURL: r.DashboardURL.String,
-		})
-	}
-	return out, nil
 }
 
 // InstancesWithUsage returns the instances among ids that exist and their usage,
