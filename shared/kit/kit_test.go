@@ -120,17 +120,13 @@ func (h *harness) do(iface string, req events.APIGatewayProxyRequest) (string, s
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "application/json" {
-		h.t.Fatalf("answer %+v", resp)
+	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(kitKey), "t"))
+	if err != nil {
+		h.t.Fatal(err)
 	}
-	if want := kgsign.BodySignHeader(kgsign.NewKey([]byte(kitKey), "t"), []byte(resp.Body)); resp.Headers["Body-Sign"] != want {
-		h.t.Fatalf("Body-Sign %q, want %q", resp.Headers["Body-Sign"], want)
-	}
-	var m map[string]string
-	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
-		h.t.Fatalf("body %s: %v", resp.Body, err)
-	}
-	return m["resultCode"], m["resultMsg"]
+	code, _ := m["resultCode"].(string)
+	msg, _ := m["resultMsg"].(string)
+	return code, msg
 }
 
 // want sends and requires a result code.

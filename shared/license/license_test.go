@@ -116,21 +116,9 @@ func (h *harness) call(body string) map[string]any {
 
 func checkShape(t *testing.T, resp events.APIGatewayProxyResponse) map[string]any {
 	t.Helper()
-	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "application/json" {
-		t.Fatalf("answer %d %v", resp.StatusCode, resp.Headers)
-	}
-	if want := kgsign.BodySignHeader(kgsign.NewKey([]byte(testKey), "t"), []byte(resp.Body)); resp.Headers["Body-Sign"] != want {
-		t.Fatalf("Body-Sign %q, want %q", resp.Headers["Body-Sign"], want)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
-		t.Fatalf("body %q: %v", resp.Body, err)
-	}
-	if c, _ := m["resultCode"].(string); len(c) != 6 {
-		t.Fatalf("resultCode in %s", resp.Body)
-	}
-	if _, ok := m["resultMsg"].(string); !ok {
-		t.Fatalf("resultMsg in %s", resp.Body)
+	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(testKey), "t"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return m
 }

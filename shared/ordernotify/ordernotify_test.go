@@ -2,7 +2,6 @@ package ordernotify_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -71,19 +70,9 @@ func (h *harness) send(key, body string) map[string]any {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	if resp.StatusCode != 200 || resp.Headers["Content-Type"] != "application/json" ||
-		resp.Headers["Body-Sign"] != kgsign.BodySignHeader(kgsign.NewKey([]byte(testKey), "t"), []byte(resp.Body)) {
-		h.t.Fatalf("answer shape: %+v", resp)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
+	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(testKey), "t"))
+	if err != nil {
 		h.t.Fatal(err)
-	}
-	if c, _ := m["resultCode"].(string); len(c) != 6 {
-		h.t.Fatalf("resultCode in %s", resp.Body)
-	}
-	if _, ok := m["resultMsg"].(string); !ok {
-		h.t.Fatalf("resultMsg in %s", resp.Body)
 	}
 	return m
 }

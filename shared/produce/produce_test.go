@@ -2,7 +2,6 @@ package produce_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -85,31 +84,9 @@ func (h *harness) call(body string) map[string]any {
 
 func checkShape(t *testing.T, resp events.APIGatewayProxyResponse, key string) map[string]any {
 	t.Helper()
-	if resp.StatusCode != 200 {
-		t.Fatalf("status %d", resp.StatusCode)
-	}
-	if ct := resp.Headers["Content-Type"]; ct != "application/json" {
-		t.Fatalf("content-type %q", ct)
-	}
-	want := kgsign.BodySignHeader(kgsign.NewKey([]byte(key), "t"), []byte(resp.Body))
-	if got := resp.Headers["Body-Sign"]; got != want {
-		t.Fatalf("Body-Sign %q, want %q", got, want)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
-		t.Fatalf("body %q: %v", resp.Body, err)
-	}
-	code, _ := m["resultCode"].(string)
-	if len(code) != 6 {
-		t.Fatalf("resultCode %q in %s", code, resp.Body)
-	}
-	if _, ok := m["resultMsg"].(string); !ok {
-		t.Fatalf("resultMsg missing in %s", resp.Body)
-	}
-	for _, c := range resp.Body {
-		if c > 127 {
-			t.Fatalf("non-ASCII byte in answer %s", resp.Body)
-		}
+	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(key), "t"))
+	if err != nil {
+		t.Fatal(err)
 	}
 	return m
 }
