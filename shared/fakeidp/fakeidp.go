@@ -2,7 +2,7 @@
 // tenant's auth centre, for the local run and tests only: a login page that lets
 // one pick a user, single-use authorization codes, the token endpoint
 // (authorization_code and refresh_token grants, form-encoded), userinfo and logout,
-// with the paths and answers of spec/license-order-kit.md §3.8. It keeps
+// with the paths and answers of docs/protocol.md#unified-login. It keeps
 // everything in memory and must never be deployed.
 package fakeidp
 

@@ -14,7 +14,7 @@ import (
 	"github.com/kgseller/kgseller/shared/kgsign"
 )
 
-// maxResultMsg is the documented length of resultMsg (spec saas-basic §2.2).
+// maxResultMsg is the documented length of resultMsg (docs/protocol.md#answers).
 const maxResultMsg = 255
 
 // decodeObject decodes a JSON object keeping numbers as json.Number; nil when the

@@ -34,7 +34,7 @@ import (
 const (
 	DefaultRounds     = 3
 	DefaultDuplicates = 10
-	// DefaultTimeout is the marketplace's per-call limit (spec saas-basic §2 #6).
+	// DefaultTimeout is the marketplace's per-call limit (docs/protocol.md#timeouts).
 	DefaultTimeout   = 5 * time.Second
 	DefaultReadyWait = 60 * time.Second
 	DefaultPollEvery = 500 * time.Millisecond
@@ -291,7 +291,7 @@ func RunProduct(ctx context.Context, p *Product, o Options) (*Report, error) {
 }
 
 // addressWarnings notes what the marketplace would refuse in a production address
-// (spec saas-basic §2: HTTPS only, a domain name, no bare IP); loopback addresses of
+// (docs/protocol.md#transport: HTTPS only, a domain name, no bare IP); loopback addresses of
 // a local run are fine.
 func addressWarnings(u *url.URL) []string {
 	host := u.Hostname()

@@ -14,7 +14,7 @@ import (
 	"time"
 )
 
-// Kit debug values (spec license-order-kit §3): one tenant, app, two users and two
+// Kit debug values (docs/protocol.md#kit): one tenant, app, two users and two
 // departments, all named kgsim-* so they are easy to find and delete.
 const (
 	kitPath       = "/produceAPI/v2/"

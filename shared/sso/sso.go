@@ -1,5 +1,5 @@
-// Package sso implements the unified login (联营账号基于WEB登录, spec/license-order-kit.md
-// §3.8) as three browser-facing functions:
+// Package sso implements the unified login (联营账号基于WEB登录,
+// docs/protocol.md#unified-login) as three browser-facing functions:
 //
 //	GET /sso/login     start a sign-in: a CSRF state in the cookie, then the unified
 //	                   login URL with the seller's appId; an existing stale session
