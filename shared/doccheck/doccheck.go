@@ -58,21 +58,16 @@ func Anchors(md []byte) map[string]int {
 }
 
 // Citations returns every protocol.md#<anchor> reference in text.
-func Citations(text []byte) []Ref {
-	var out []Ref
-	lines(text, func(n int, line []byte) {
-		for _, m := range citeRE.FindAllSubmatch(line, -1) {
-			out = append(out, Ref{Line: n, Text: string(m[1])})
-		}
-	})
-	return out
-}
+func Citations(text []byte) []Ref { return firstGroups(text, citeRE) }
 
 // SelfLinks returns every link to an anchor of the same page, ](#anchor).
-func SelfLinks(md []byte) []Ref {
+func SelfLinks(md []byte) []Ref { return firstGroups(md, selfRE) }
+
+// firstGroups returns the first capture group of every match of re, by line.
+func firstGroups(text []byte, re *regexp.Regexp) []Ref {
 	var out []Ref
-	lines(md, func(n int, line []byte) {
-		for _, m := range selfRE.FindAllSubmatch(line, -1) {
+	lines(text, func(n int, line []byte) {
+		for _, m := range re.FindAllSubmatch(line, -1) {
 			out = append(out, Ref{Line: n, Text: string(m[1])})
 		}
 	})
