@@ -161,15 +161,25 @@ func (p *IdP) loginPage(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusBadRequest, "Unknown appId")
 		return
 	}
-	if p.o.Prepare != nil {
-		if err := p.o.Prepare(r.Context()); err != nil {
-			message(w, http.StatusBadGateway, "Preparing the demo tenant failed: "+err.Error())
-			return
-		}
+	if !p.prepare(w, r) {
+		return
 	}
 	headers(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = loginTmpl.Execute(w, map[string]any{"AppID": appID, "State": r.URL.Query().Get("state"), "Tenants": p.o.Tenants})
+}
+
+// prepare runs Options.Prepare before a page is shown; false: it failed and the
+// answer is written.
+func (p *IdP) prepare(w http.ResponseWriter, r *http.Request) bool {
+	if p.o.Prepare == nil {
+		return true
+	}
+	if err := p.o.Prepare(r.Context()); err != nil {
+		message(w, http.StatusBadGateway, "Preparing the demo tenant failed: "+err.Error())
+		return false
+	}
+	return true
 }
 
 // workbench lists the users who may open each application (or the one named by
@@ -188,11 +198,8 @@ func (p *IdP) workbench(w http.ResponseWriter, r *http.Request) {
 		}
 		sort.Strings(apps)
 	}
-	if p.o.Prepare != nil {
-		if err := p.o.Prepare(r.Context()); err != nil {
-			message(w, http.StatusBadGateway, "Preparing the demo tenant failed: "+err.Error())
-			return
-		}
+	if !p.prepare(w, r) {
+		return
 	}
 	headers(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")

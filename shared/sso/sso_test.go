@@ -1,7 +1,6 @@
 package sso_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -54,26 +53,9 @@ type env struct {
 	box    *secretbox.Box
 	clock  *clock
 	dsn    string
-	logs   *syncBuffer
+	logs   *lockedBuffer
 	kit    map[string]fgruntime.Handler
 	nonce  int
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // newEnv wires the SSO service to a fake auth centre over TLS and a fresh database
@@ -125,7 +107,7 @@ func newEnv(t *testing.T) *env {
 		},
 		Store: st, Box: box, Cookies: cookies, HTTP: srv.Client(), Now: c.now,
 	}
-	logs := &syncBuffer{}
+	logs := &lockedBuffer{}
 	svc.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	svc.HTTP.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	svc.HTTP.Timeout = 5 * time.Second
