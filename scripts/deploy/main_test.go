@@ -71,6 +71,7 @@ func newHarness(t *testing.T) *harness {
 	h.cloud.Region = "xx-test-1"
 	url := h.cloud.Server(t).URL
 	h.env = projectEnv(t, url)
+	h.cloud.AddGateway(h.env["APIG_INSTANCE_ID"], h.env["APIG_GROUP_ID"])
 	m, err := manifest.Load(projectManifest, func(k string) string { return h.env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +123,7 @@ func (h *harness) run(t *testing.T, args ...string) (int, string) {
 func (h *harness) writes() (n int, functions map[string]bool) {
 	functions = map[string]bool{}
 	for _, c := range h.cloud.Calls() {
-		if c.Write() {
+		if c.Write() && c.OK() {
 			n++
 			for _, part := range strings.Split(c.Path, "/") {
 				if p := strings.Split(part, ":"); len(p) > 6 && p[0] == "urn" {
