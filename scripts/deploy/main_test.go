@@ -242,3 +242,26 @@ func TestEnvNames(t *testing.T) {
 		}
 	}
 }
+
+// TestEnterpriseProjectFromEnvironment: on an account with enterprise projects,
+// HUAWEICLOUD_ENTERPRISE_PROJECT_ID places every function; without it the cloud
+// refuses the functions and the run exits 1.
+func TestEnterpriseProjectFromEnvironment(t *testing.T) {
+	h := newHarness(t)
+	h.cloud.AddEnterpriseProject("ep-0123")
+	if code, out := h.run(t, "--only", "saas-produce"); code != 1 || !strings.Contains(out, "enterprise_project_id") {
+		t.Fatalf("without the enterprise project: exit %d\n%s", code, out)
+	}
+	h.env["HUAWEICLOUD_ENTERPRISE_PROJECT_ID"] = "ep-0123"
+	if code, out := h.run(t); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, n := range h.names {
+		if fn, ok := h.cloud.Function(n); !ok || fn.Config["enterprise_project_id"] != "ep-0123" {
+			t.Errorf("%s: enterprise_project_id %v", n, fn.Config["enterprise_project_id"])
+		}
+	}
+	if code, out := h.run(t, "-env-names"); code != 0 || !slices.Contains(strings.Fields(out), "HUAWEICLOUD_ENTERPRISE_PROJECT_ID") {
+		t.Errorf("-env-names does not list HUAWEICLOUD_ENTERPRISE_PROJECT_ID:\n%s", out)
+	}
+}
