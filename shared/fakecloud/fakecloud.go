@@ -9,8 +9,8 @@
 // and no wrong type, carry the model's required fields, and use only the values
 // the SDK's enums list (shared/fgcontract); the referenced gateway, group and
 // function must exist; InvokeFunction answers in the format X-CFF-Request-Version
-// asks for; and a function refuses writes for a moment after each change, as the
-// real service does while it applies one. Each rule cites the SDK model or API
+// asks for; and a function refuses writes for a moment after each change, the
+// moment the real service takes to apply one. Each rule cites the SDK model or API
 // reference it comes from (functiongraph.go, apig.go, csms.go). Every request is
 // recorded, so tests assert exactly which calls a tool made; failures can be
 // injected per operation.

@@ -20,13 +20,13 @@ const (
 	maxPause   = 5 * time.Second
 )
 
-// busy reports an answer that means "not now, try again": FunctionGraph applies a
-// code or configuration change for a moment after accepting it, and refuses
-// other changes meanwhile. Its API reference documents neither a function state
-// (ShowFunctionConfigResponse has none) nor a dedicated error code, so every
-// answer its error table describes as transient counts: 428 FSS.0428 ("The
-// preconditions have not been met"), 429 FSS.0429 ("Too many concurrent
-// requests. Please try again later.") and 503 FSS.0503 ("Service unavailable").
+// busy reports an answer that means "not now, try again": a function can refuse
+// changes for a moment while it applies the last one. FunctionGraph's API
+// reference documents neither a function state (ShowFunctionConfigResponse has
+// none) nor a dedicated error code, so every answer its error table describes as
+// transient counts: 428 FSS.0428 ("The preconditions have not been met"), 429
+// FSS.0429 ("Too many concurrent requests. Please try again later.") and 503
+// FSS.0503 ("Service unavailable").
 func busy(err error) (string, bool) {
 	var se *sdkerr.ServiceResponseError
 	if !errors.As(err, &se) {
