@@ -19,10 +19,8 @@ import (
 // (docs.otc.t-systems.com/api-gateway carries the same text); error codes are from
 // its error code table (Appendix, "Error Codes").
 
-func apigError(status int, code, msg string) answer { return fail(APIError{status, code, msg}) }
-
 func apigInvalid(msg string) answer {
-	return apigError(http.StatusBadRequest, "APIG.2000", "Parameter error: "+msg)
+	return refuse(http.StatusBadRequest, "APIG.2000", "Parameter error: "+msg)
 }
 
 var (
@@ -97,7 +95,7 @@ func (c *Cloud) apiGateway(r request) answer {
 		for _, id := range ids {
 			pid := fmt.Sprint(id)
 			if !c.publishExists(instance, pid) {
-				return apigError(http.StatusNotFound, "APIG.3002", "The API does not exist.")
+				return refuse(http.StatusNotFound, "APIG.3002", "The API does not exist.")
 			}
 		}
 		for _, id := range ids {
@@ -131,7 +129,7 @@ func (c *Cloud) saveThrottle(op, instance, id string, body []byte) answer {
 		return apigInvalid(err.Error())
 	}
 	bad := func(msg string) answer {
-		return apigError(http.StatusBadRequest, "APIG.2012", "Invalid parameter value: "+msg)
+		return refuse(http.StatusBadRequest, "APIG.2012", "Invalid parameter value: "+msg)
 	}
 	switch {
 	case !throttleName.MatchString(o.str("name")):
@@ -151,7 +149,7 @@ func (c *Cloud) saveThrottle(op, instance, id string, body []byte) answer {
 	}
 	for _, t := range c.throttles {
 		if t.Instance == instance && t.Body["name"] == o.str("name") && t.ID != id {
-			return apigError(http.StatusBadRequest, "APIG.3204", "The request throttling policy name already exists.")
+			return refuse(http.StatusBadRequest, "APIG.3204", "The request throttling policy name already exists.")
 		}
 	}
 	if op == OpCreateThrottle {
@@ -177,7 +175,7 @@ func (c *Cloud) setFeature(instance string, body []byte) answer {
 	if name == "request_body_size" {
 		n, err := strconv.Atoi(cfg)
 		if err != nil || n < 1<<20 || n > maxBodySizeMB<<20 {
-			return apigError(http.StatusBadRequest, "APIG.2012", fmt.Sprintf("Invalid parameter value: request_body_size is bytes, 1 MB to %d MB", maxBodySizeMB))
+			return refuse(http.StatusBadRequest, "APIG.2012", fmt.Sprintf("Invalid parameter value: request_body_size is bytes, 1 MB to %d MB", maxBodySizeMB))
 		}
 	}
 	if c.features[instance] == nil {

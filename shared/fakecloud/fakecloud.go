@@ -352,6 +352,9 @@ type answer struct {
 
 func fail(e APIError) answer { return answer{status: e.Status, body: errBody(e)} }
 
+// refuse is an error answer.
+func refuse(status int, code, msg string) answer { return fail(APIError{status, code, msg}) }
+
 func errBody(e APIError) map[string]any {
 	return map[string]any{"error_code": e.Code, "error_msg": e.Msg}
 }

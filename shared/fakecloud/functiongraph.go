@@ -21,10 +21,8 @@ import (
 // API reference (the same text is at docs.otc.t-systems.com/function-graph); the
 // error codes are those of its error code table (Appendix, "Error Codes").
 
-func fgsError(status int, code, msg string) answer { return fail(APIError{status, code, msg}) }
-
 func invalid(msg string) answer {
-	return fgsError(http.StatusBadRequest, "FSS.0400", "Invalid parameter: "+msg)
+	return refuse(http.StatusBadRequest, "FSS.0400", "Invalid parameter: "+msg)
 }
 
 var (
@@ -70,7 +68,7 @@ func (c *Cloud) functionGraph(r request) answer {
 	}
 	if version != "" && version != "latest" {
 		// The fake publishes no versions: latest is the only one.
-		return fgsError(http.StatusNotFound, "FSS.1052", "The version does not exist.")
+		return refuse(http.StatusNotFound, "FSS.1052", "The version does not exist.")
 	}
 	if f.busy > 0 {
 		f.busy--
@@ -137,9 +135,9 @@ func (c *Cloud) createFunction(body []byte) answer {
 	switch {
 	// SDK, code_type: "创建自定义镜像函数此参数非必填，其他类型函数此参数必填".
 	case !o.has("code_type") && o.str("runtime") != "Custom Image":
-		return fgsError(http.StatusBadRequest, "FSS.1006", "Invalid code type: code_type is required")
+		return refuse(http.StatusBadRequest, "FSS.1006", "Invalid code type: code_type is required")
 	case o.has("code_type") && !fgcontract.OneOf(codeType, fgcontract.CodeTypes()):
-		return fgsError(http.StatusBadRequest, "FSS.1006", "Invalid code type: "+codeType+" is not one of "+strings.Join(fgcontract.CodeTypes(), ", "))
+		return refuse(http.StatusBadRequest, "FSS.1006", "Invalid code type: "+codeType+" is not one of "+strings.Join(fgcontract.CodeTypes(), ", "))
 	// SDK, type: v1 or v2 (CreateFunctionRequestBodyType).
 	case o.has("type") && !fgcontract.OneOf(o.str("type"), fgcontract.FunctionTypes()):
 		return invalid("type must be one of " + strings.Join(fgcontract.FunctionTypes(), ", "))
@@ -161,7 +159,7 @@ func (c *Cloud) createFunction(body []byte) answer {
 	}
 	name := o.str("func_name")
 	if _, dup := c.functions[name]; dup {
-		return fgsError(http.StatusConflict, "FSS.1061", "The function already exists.")
+		return refuse(http.StatusConflict, "FSS.1061", "The function already exists.")
 	}
 	cfg := o.plain()
 	delete(cfg, "func_code")
@@ -181,25 +179,25 @@ func (c *Cloud) createFunction(body []byte) answer {
 func (c *Cloud) checkConfig(o object, runtimes []string) (answer, bool) {
 	name := o.str("func_name")
 	if !funcName.MatchString(name) {
-		return fgsError(http.StatusBadRequest, "FSS.1002", "Invalid function name: "+strconv.Quote(name)), true
+		return refuse(http.StatusBadRequest, "FSS.1002", "Invalid function name: "+strconv.Quote(name)), true
 	}
 	// SDK, runtime: CreateFunctionRequestBodyRuntime / UpdateFunctionConfigRequestBodyRuntime.
 	if rt := o.str("runtime"); !fgcontract.OneOf(rt, runtimes) {
-		return fgsError(http.StatusBadRequest, "FSS.1005", "Invalid runtime: "+strconv.Quote(rt)), true
+		return refuse(http.StatusBadRequest, "FSS.1005", "Invalid runtime: "+strconv.Quote(rt)), true
 	}
 	// SDK, memory_size: 128 … 4096, listed in its comment (fgcontract.MemorySizes).
 	if mem := o.num("memory_size"); !fgcontract.MemorySizeOK(int(mem)) {
-		return fgsError(http.StatusBadRequest, "FSS.1007", fmt.Sprintf("Invalid memory: %d is not one of %s", mem, fgcontract.MemorySizesText())), true
+		return refuse(http.StatusBadRequest, "FSS.1007", fmt.Sprintf("Invalid memory: %d is not one of %s", mem, fgcontract.MemorySizesText())), true
 	}
 	// SDK, timeout: "范围3～259200秒".
 	if t := o.num("timeout"); t < fgcontract.TimeoutMin || t > fgcontract.TimeoutMax {
-		return fgsError(http.StatusBadRequest, "FSS.1008", fmt.Sprintf("Invalid timeout: %d s", t)), true
+		return refuse(http.StatusBadRequest, "FSS.1008", fmt.Sprintf("Invalid timeout: %d s", t)), true
 	}
 	if o.str("handler") == "" {
-		return fgsError(http.StatusBadRequest, "FSS.1003", "Invalid function handler"), true
+		return refuse(http.StatusBadRequest, "FSS.1003", "Invalid function handler"), true
 	}
 	if o.has("package") && o.str("package") == "" {
-		return fgsError(http.StatusBadRequest, "FSS.1004", "Invalid Package"), true
+		return refuse(http.StatusBadRequest, "FSS.1004", "Invalid Package"), true
 	}
 	for _, k := range []string{"user_data", "encrypted_user_data"} {
 		if !o.has(k) {
@@ -207,18 +205,18 @@ func (c *Cloud) checkConfig(o object, runtimes []string) (answer, bool) {
 		}
 		var vars map[string]string
 		if err := json.Unmarshal([]byte(o.str(k)), &vars); err != nil {
-			return fgsError(http.StatusBadRequest, "FSS.1009", "Invalid function UserData: "+k+" is not a JSON object of strings"), true
+			return refuse(http.StatusBadRequest, "FSS.1009", "Invalid function UserData: "+k+" is not a JSON object of strings"), true
 		}
 		if len(vars) > maxVariables {
-			return fgsError(http.StatusBadRequest, "FSS.1017", fmt.Sprintf("%s holds %d variables, at most %d are allowed", k, len(vars), maxVariables)), true
+			return refuse(http.StatusBadRequest, "FSS.1017", fmt.Sprintf("%s holds %d variables, at most %d are allowed", k, len(vars), maxVariables)), true
 		}
 		if n := len(o.str(k)); n > maxVariableBytes {
-			return fgsError(http.StatusBadRequest, "FSS.1018", fmt.Sprintf("%s takes %d bytes, at most %d are allowed", k, n, maxVariableBytes)), true
+			return refuse(http.StatusBadRequest, "FSS.1018", fmt.Sprintf("%s takes %d bytes, at most %d are allowed", k, n, maxVariableBytes)), true
 		}
 	}
 	// FSS.1019: "The maximum length is 512 characters."
 	if d := o.str("description"); utf8.RuneCountInString(d) > 512 {
-		return fgsError(http.StatusBadRequest, "FSS.1019", "The description exceeds the maximum allowed limit."), true
+		return refuse(http.StatusBadRequest, "FSS.1019", "The description exceeds the maximum allowed limit."), true
 	}
 	// API reference, func_vpc: "An agency with VPC permissions must be configured
 	// for the function."
@@ -232,7 +230,7 @@ func (c *Cloud) checkConfig(o object, runtimes []string) (answer, bool) {
 	case len(c.projects) > 0 && ep == "":
 		return invalid("enterprise_project_id is required: the account uses enterprise projects"), true
 	case ep != "" && ep != "0" && !c.projects[ep]:
-		return fgsError(http.StatusForbidden, "FSS.1127", "The EPS user does not have permissions to call the API: enterprise project "+strconv.Quote(ep)+" not found"), true
+		return refuse(http.StatusForbidden, "FSS.1127", "The EPS user does not have permissions to call the API: enterprise project "+strconv.Quote(ep)+" not found"), true
 	}
 	return answer{}, false
 }
@@ -249,13 +247,13 @@ func checkFilename(o object, codeType string) (answer, bool) {
 func decodeZip(file string) ([]byte, answer, bool) {
 	b, err := base64.StdEncoding.DecodeString(file)
 	if err != nil {
-		return nil, fgsError(http.StatusBadRequest, "FSS.1011", "Invalid function code: func_code.file is not base64"), true
+		return nil, refuse(http.StatusBadRequest, "FSS.1011", "Invalid function code: func_code.file is not base64"), true
 	}
 	if len(b) > maxCodeBytes {
-		return nil, fgsError(http.StatusRequestEntityTooLarge, "FSS.1071", "The size of the code package to be uploaded exceeds the maximum allowed limit (50 MB)."), true
+		return nil, refuse(http.StatusRequestEntityTooLarge, "FSS.1071", "The size of the code package to be uploaded exceeds the maximum allowed limit (50 MB)."), true
 	}
 	if len(b) < 4 || string(b[:4]) != "PK\x03\x04" {
-		return nil, fgsError(http.StatusBadRequest, "FSS.1011", "zip: not a valid zip file"), true
+		return nil, refuse(http.StatusBadRequest, "FSS.1011", "zip: not a valid zip file"), true
 	}
 	return b, answer{}, false
 }
@@ -268,7 +266,7 @@ func (c *Cloud) updateCode(f *Function, body []byte) answer {
 	}
 	codeType := o.str("code_type")
 	if !fgcontract.OneOf(codeType, fgcontract.UpdateCodeTypes()) {
-		return fgsError(http.StatusBadRequest, "FSS.1006", "Invalid code type: "+strconv.Quote(codeType))
+		return refuse(http.StatusBadRequest, "FSS.1006", "Invalid code type: "+strconv.Quote(codeType))
 	}
 	if codeType != "zip" {
 		return invalid("the fake takes zip code only")
@@ -278,7 +276,7 @@ func (c *Cloud) updateCode(f *Function, body []byte) answer {
 	}
 	file := o.sub("func_code").str("file")
 	if file == "" {
-		return fgsError(http.StatusBadRequest, "FSS.1012", "The function code must be configured.")
+		return refuse(http.StatusBadRequest, "FSS.1012", "The function code must be configured.")
 	}
 	code, a, bad := decodeZip(file)
 	if bad {
@@ -291,7 +289,7 @@ func (c *Cloud) updateCode(f *Function, body []byte) answer {
 	// terraform examples, which accept 409 "if trying to replace code with same
 	// code").
 	if bytes.Equal(code, f.Code) {
-		return fgsError(http.StatusConflict, "FSS.0409", "The specified resource already exists.")
+		return refuse(http.StatusConflict, "FSS.0409", "The specified resource already exists.")
 	}
 	f.Code = code
 	f.CodeUpdates++
@@ -315,7 +313,7 @@ func (c *Cloud) updateConfig(f *Function, body []byte) answer {
 		return a
 	}
 	if o.str("func_name") != f.Name {
-		return fgsError(http.StatusBadRequest, "FSS.1002", "Invalid function name: func_name does not match the URN")
+		return refuse(http.StatusBadRequest, "FSS.1002", "Invalid function name: func_name does not match the URN")
 	}
 	cfg := o.plain()
 	for _, k := range []string{"package", "code_type", "code_filename"} {

@@ -37,7 +37,7 @@ func (c *Cloud) createTrigger(f *Function, body []byte) answer {
 	}
 	typ := o.str("trigger_type_code")
 	if !fgcontract.OneOf(typ, fgcontract.TriggerTypes()) {
-		return fgsError(http.StatusBadRequest, "FSS.1101", "Invalid trigger type: "+strconv.Quote(typ))
+		return refuse(http.StatusBadRequest, "FSS.1101", "Invalid trigger type: "+strconv.Quote(typ))
 	}
 	status := o.str("trigger_status")
 	if o.has("trigger_status") && !fgcontract.OneOf(status, fgcontract.TriggerStatuses()) {
@@ -61,7 +61,7 @@ func (c *Cloud) createTrigger(f *Function, body []byte) answer {
 		instance, group := ed.str("instance_id"), ed.str("group_id")
 		for _, api := range c.apis {
 			if api.InstanceID == instance && api.GroupID == group && api.ReqURI == ed.str("path") && api.ReqMethod == ed.str("req_method") {
-				return fgsError(http.StatusConflict, "FSS.1147", "The request path already exists.")
+				return refuse(http.StatusConflict, "FSS.1147", "The request path already exists.")
 			}
 		}
 		api := &API{ID: c.nextID("api-"), PublishID: c.nextID("pub-"), Name: ed.str("name"), GroupID: group,
@@ -88,7 +88,7 @@ func (c *Cloud) createTrigger(f *Function, body []byte) answer {
 
 func checkTimer(ed object) (answer, bool) {
 	bad := func(msg string) (answer, bool) {
-		return fgsError(http.StatusBadRequest, "FSS.1109", "Invalid timer trigger parameters: "+msg), true
+		return refuse(http.StatusBadRequest, "FSS.1109", "Invalid timer trigger parameters: "+msg), true
 	}
 	// SDK: schedule_type and schedule, "TIMER触发器此参数必填".
 	st, sched := ed.str("schedule_type"), ed.str("schedule")
@@ -114,7 +114,7 @@ func (c *Cloud) checkAPIG(f *Function, typ string, ed object) (answer, bool) {
 	if typ == "DEDICATEDGATEWAY" {
 		code = "FSS.1417" // "Invalid APIG Exclusive trigger parameters."
 	}
-	bad := func(msg string) (answer, bool) { return fgsError(http.StatusBadRequest, code, msg), true }
+	bad := func(msg string) (answer, bool) { return refuse(http.StatusBadRequest, code, msg), true }
 	for _, k := range apigRequired {
 		if !ed.has(k) {
 			return bad("event_data." + k + " is required")
@@ -210,7 +210,7 @@ func (c *Cloud) deleteTrigger(f *Function, typ, id string) answer {
 			return answer{status: http.StatusNoContent}
 		}
 	}
-	return fgsError(http.StatusNotFound, "FSS.1131", "The trigger does not exist.")
+	return refuse(http.StatusNotFound, "FSS.1131", "The trigger does not exist.")
 }
 
 func (c *Cloud) deleteAPI(id string) {
