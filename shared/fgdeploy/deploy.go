@@ -5,8 +5,10 @@
 // limit, then smoke-tests what it deployed. A function is updated only when its
 // zip's SHA-256 or its configuration fingerprint differs from the marker the last
 // deployment left in the function's description, so deploying an unchanged build
-// writes nothing. Every failure is reported and makes Deploy return an error; the
-// other functions are still deployed.
+// writes nothing. A write that a function refuses while it applies its previous
+// change is retried for a bounded time. Requests are built from the Huawei SDK's
+// models and the values it lists (shared/fgcontract). Every failure is reported
+// and makes Deploy return an error; the other functions are still deployed.
 package fgdeploy
 
 import (
