@@ -1,9 +1,11 @@
 package fgdeploy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/kgseller/kgseller/shared/fgcontract"
 	"github.com/kgseller/kgseller/shared/manifest"
 )
 
@@ -70,6 +72,15 @@ func TestProjectManifestWorksWithThePlugin(t *testing.T) {
 	}
 }
 
+// twentyOne is 21 plain variables (FunctionGraph allows 20).
+var twentyOne = func() string {
+	var s []string
+	for i := range 21 {
+		s = append(s, fmt.Sprintf("V%d: x", i))
+	}
+	return strings.Join(s, ", ")
+}()
+
 func TestDesireRules(t *testing.T) {
 	parse := func(yml string, env map[string]string) *manifest.Manifest {
 		t.Helper()
@@ -90,6 +101,10 @@ func TestDesireRules(t *testing.T) {
 		"both kinds":      {base + "    userData: {A: x}\n    encryptedUserData: {A: y}\n", nil, "both a plain and an encrypted"},
 		"too big":         {base + "    encryptedUserData: {A: '${env:BIG}'}\n", map[string]string{"BIG": strings.Repeat("x", 4100)}, "4096"},
 		"memory":          {base + "    memorySize: 100\n", nil, "memorySize"},
+		"memory 640":      {base + "    memorySize: 640\n", nil, "memorySize 640"},
+		"memory 10240":    {base + "    memorySize: 10240\n", nil, "memorySize 10240"},
+		"runtime":         {base + "    runtime: Go1.21\n", nil, "runtime"},
+		"21 variables":    {base + "    userData: {" + twentyOne + "}\n", nil, "20"},
 		"half vpc":        {"provider: {funcVpc: {vpcId: v}}\nfunctions:\n  f:\n    handler: bootstrap\n", nil, "both vpcId and subnetId"},
 		"vpc no agency":   {"provider: {funcVpc: {vpcId: v, subnetId: s}}\nfunctions:\n  f:\n    handler: bootstrap\n", nil, "agency"},
 		"no group":        {base + "    events: [{triggerTypeCode: DEDICATEDGATEWAY, eventData: {name: n, instanceId: i, path: /x, auth: NONE}}]\n", nil, "groupId"},
@@ -105,6 +120,13 @@ func TestDesireRules(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "xxxxxxxx") {
 			t.Errorf("%s: the error quotes a value", name)
+		}
+	}
+
+	// Every size FunctionGraph lists is accepted.
+	for _, mem := range fgcontract.MemorySizes() {
+		if _, err := Desire(parse(base+fmt.Sprintf("    memorySize: %d\n", mem), nil), "f", "r", "p"); err != nil {
+			t.Errorf("memorySize %d: %v", mem, err)
 		}
 	}
 
