@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/kit"
 	"github.com/kgseller/kgseller/shared/store"
@@ -96,4 +98,60 @@ func TestKitRoundTrips(t *testing.T) {
 	if n := h.total(); n != len(calls)+kit.MaxOrgs {
 		t.Errorf("%d rows left after deleting tenant t-1, want the %d nonces and the other tenant's %d departments", n, len(calls), kit.MaxOrgs)
 	}
+}
+
+// benchKit sends the requests through the handler, one per op, on one counted
+// connection and with the production budget: every answer must be 000000. It
+// reports round trips per op.
+func benchKit(b *testing.B, iface string, body func(i int) string) {
+	c := &dbtest.Counter{}
+	h := newHarnessOn(b, dbtest.OpenCounted(b, c), 0)
+	reqs := make([]events.APIGatewayProxyRequest, b.N)
+	for i := range reqs {
+		reqs[i] = h.signed(iface, body(i), kitKey, false)
+	}
+	var trips int64
+	b.ResetTimer()
+	for i := range reqs {
+		before := c.RoundTrips()
+		if code, msg := h.do(iface, reqs[i]); code != "000000" {
+			b.Fatalf("%s, op %d: %s %q (%s)", iface, i, code, msg, dbtest.Engine())
+		}
+		trips += c.RoundTrips() - before
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(trips)/float64(b.N), "rt/op")
+}
+
+// BenchmarkAllOrgSync10000: a full sync of 10,000 departments, for a new tenant
+// each time (inserts) and for one tenant whose every department was renamed
+// (updates).
+func BenchmarkAllOrgSync10000(b *testing.B) {
+	run := time.Now().UnixNano()
+	b.Run("new", func(b *testing.B) {
+		benchKit(b, "allOrgSync", func(i int) string {
+			return strings.Replace(orgBody(orgList(kit.MaxOrgs)), `"t-1"`, fmt.Sprintf(`"t-%d-%d"`, run, i), 1)
+		})
+	})
+	b.Run("renamed", func(b *testing.B) {
+		benchKit(b, "allOrgSync", func(i int) string {
+			return strings.ReplaceAll(orgBody(orgList(kit.MaxOrgs)), `"部门 `, fmt.Sprintf(`"部门 r%d `, i))
+		})
+	})
+}
+
+// BenchmarkAuthSync500: an authSync of 500 users, added for a new application each
+// time (inserts) and modified for one application (updates).
+func BenchmarkAuthSync500(b *testing.B) {
+	run := time.Now().UnixNano()
+	b.Run("add", func(b *testing.B) {
+		benchKit(b, "authSync", func(i int) string {
+			return strings.Replace(authBody(1, userList(kit.MaxUsers, "")), `"app-1"`, fmt.Sprintf(`"app-%d-%d"`, run, i), 1)
+		})
+	})
+	b.Run("modify", func(b *testing.B) {
+		benchKit(b, "authSync", func(i int) string {
+			return authBody(2, userList(kit.MaxUsers, fmt.Sprintf(`,"workPlace":"site %d"`, i)))
+		})
+	})
 }

@@ -17,10 +17,10 @@ import (
 // one round trip whatever its number of rows. Values stay placeholders; the
 // driver interpolates and escapes each one.
 
-// DefaultMaxPacket bounds the SQL text of one round trip: under every common
+// defaultMaxPacket bounds the SQL text of one round trip: under every common
 // server default of max_allowed_packet (MySQL 5.7: 4 MiB, MariaDB: 16 MiB,
 // MySQL 8: 64 MiB), with room for the protocol's framing.
-const DefaultMaxPacket = 4<<20 - 64<<10
+const defaultMaxPacket = 4<<20 - 64<<10
 
 // packetMargin is kept free below a packet limit taken from the DSN.
 const packetMargin = 1 << 10

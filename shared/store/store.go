@@ -128,7 +128,7 @@ func Open(dsn string, o Options) (*Store, error) {
 
 // New wraps an existing handle (tests, tools).
 func New(db *sqlx.DB) *Store {
-	return &Store{db: db, now: func() time.Time { return dbTime(time.Now()) }, maxPacket: DefaultMaxPacket}
+	return &Store{db: db, now: func() time.Time { return dbTime(time.Now()) }, maxPacket: defaultMaxPacket}
 }
 
 // WithClock returns a copy of the store that reads time from now (tests).
