@@ -70,9 +70,9 @@ func NormalizeDSN(dsn string, o Options) (*mysql.Config, error) {
 	}
 	o = o.withDefaults()
 	cfg.InterpolateParams = true
-	// CreateInstance sends its transaction as one multi-statement query. Every
-	// statement here uses placeholders, and interpolation escapes each value, so
-	// no input can add a statement.
+	// CreateInstance and the Kit writes (batch.go) send their transactions as
+	// multi-statement queries. Every statement here uses placeholders, and
+	// interpolation escapes each value, so no input can add a statement.
 	cfg.MultiStatements = true
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
