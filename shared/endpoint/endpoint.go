@@ -41,6 +41,8 @@ type Decoder func(body []byte) (Operation, error)
 // NonceStore remembers nonces of verified requests.
 type NonceStore interface {
 	RememberNonce(ctx context.Context, scope, nonce string, expires time.Time) error
+	// ForgetNonce releases the nonce of a request whose operation failed.
+	ForgetNonce(ctx context.Context, scope, nonce string) error
 	PurgeNonces(ctx context.Context, limit int) (int64, error)
 }
 
@@ -63,6 +65,10 @@ const (
 	// marketplace calls carry a few hundred bytes.
 	MaxHeaderBytes = 32 << 10
 )
+
+// nonceRelease is the part of a request's budget an operation does not get: the
+// time left to release the request's nonce when the operation fails.
+const nonceRelease = 300 * time.Millisecond
 
 // Config assembles one endpoint.
 type Config struct {
@@ -156,12 +162,49 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 			cfg.Logger.Warn("purging nonces", "err", err)
 		}
 	}
-	reply, err := op.Run(context.WithValue(ctx, verifiedKey{}, v))
+	// The nonce is taken before the operation runs, so that concurrent copies of a
+	// request cannot both run it. An operation that then fails with 000005 (a
+	// database outage, the budget running out, a panic) gives it back: every
+	// operation is idempotent, so running the same request again is harmless, and
+	// the marketplace's retry of the same signed request must not be refused as a
+	// replay. Giving it back here, rather than writing it inside each operation's
+	// transaction, is one rule for every endpoint family. A replay of a request that
+	// succeeded, or that was answered with any other code, is still refused.
+	defer func() {
+		if p := recover(); p != nil {
+			cfg.forgetNonce(ctx, v.Nonce, t)
+			panic(p)
+		}
+	}()
+	opCtx, cancel := operationContext(ctx)
+	reply, err := op.Run(context.WithValue(opCtx, verifiedKey{}, v))
+	cancel()
 	if err != nil {
 		t.reason = err.Error()
-		return marketplace.ResultFor(err)
+		res := marketplace.ResultFor(err)
+		if res.Code() == marketplace.InternalError {
+			cfg.forgetNonce(ctx, v.Nonce, t)
+		}
+		return res
 	}
 	return reply
+}
+
+// operationContext is the request's context with nonceRelease held back from its
+// deadline, so that releasing the nonce still fits in the request's budget.
+func operationContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) > 2*nonceRelease {
+		return context.WithDeadline(ctx, d.Add(-nonceRelease))
+	}
+	return context.WithCancel(ctx)
+}
+
+// forgetNonce releases the nonce of a failed request. If that fails too (the
+// database is unreachable), the nonce stays used until it expires.
+func (cfg *Config) forgetNonce(ctx context.Context, nonce string, t *trace) {
+	if err := cfg.Nonces.ForgetNonce(ctx, cfg.Scope, nonce); err != nil {
+		t.reason += "; nonce not released: " + err.Error()
+	}
 }
 
 type verifiedKey struct{}
