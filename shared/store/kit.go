@@ -112,6 +112,8 @@ func (s *Store) DeleteKitTenant(ctx context.Context, instanceID, tenantID string
 	for _, table := range []string{"kit_users", "kit_applications", "kit_orgs", "kit_tenants"} {
 		b.add("DELETE FROM "+table+" WHERE instance_id = ? AND tenant_id = ?", instanceID, tenantID)
 	}
+	b.add("UPDATE sso_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND instance_id = ? AND tenant_id = ?",
+		s.now(), SSOEndKitChange, instanceID, tenantID)
 	if err := s.runBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: deleting kit tenant: %w", err)
 	}
@@ -199,6 +201,21 @@ func (s *Store) UpsertKitUsers(ctx context.Context, users []KitUser, change KitU
 				u.EmployeeCode, u.EmployeeType, u.Role, u.Enabled, true, u.Mobile, u.Email, u.WorkPlace, u.EntryDate,
 				u.TestFlag, u.SyncTime, now, now}
 		})
+	// A disabled user's sessions end with the change, so enabling the user again
+	// later does not bring them back.
+	var disabled []KitUser
+	for _, u := range users {
+		if !u.Enabled {
+			disabled = append(disabled, u)
+		}
+	}
+	if len(disabled) > 0 {
+		b.addList("UPDATE sso_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND (instance_id, tenant_id, app_id, user_name) IN (",
+			[]any{now, SSOEndKitChange}, "(?,?,?,?)", ")", len(disabled), func(i int) []any {
+				u := disabled[i]
+				return []any{u.InstanceID, u.TenantID, u.AppID, u.UserName}
+			})
+	}
 	if err := s.runBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: saving kit users: %w", err)
 	}
@@ -209,29 +226,33 @@ func kitUserKey(u KitUser) string {
 	return u.InstanceID + "\x00" + u.TenantID + "\x00" + u.AppID + "\x00" + u.UserName
 }
 
-// DeleteKitUsers removes users of one (instance, tenant, app); missing ones are
-// ignored.
+// DeleteKitUsers removes users of one (instance, tenant, app) and ends their
+// unified-login sessions; missing ones are ignored.
 func (s *Store) DeleteKitUsers(ctx context.Context, instanceID, tenantID, appID string, userNames []string) error {
 	return s.kitUsersByName(ctx, "DELETE FROM kit_users", nil, instanceID, tenantID, appID, userNames)
 }
 
-// RevokeKitUsers withdraws the authorisation of users (authSync flag 3) and keeps
-// their record; users not stored are ignored.
+// RevokeKitUsers withdraws the authorisation of users (authSync flag 3), keeps
+// their record and ends their unified-login sessions, so a later authorisation
+// does not bring an old session back; users not stored are ignored.
 func (s *Store) RevokeKitUsers(ctx context.Context, instanceID, tenantID, appID string, userNames []string) error {
 	return s.kitUsersByName(ctx, "UPDATE kit_users SET authorized = 0, updated_at = ?", []any{s.now()}, instanceID, tenantID, appID, userNames)
 }
 
 // kitUsersByName runs head (with its arguments headArgs) on the named users of
-// one (instance, tenant, app).
+// one (instance, tenant, app), and ends their sessions in the same transaction.
 func (s *Store) kitUsersByName(ctx context.Context, head string, headArgs []any, instanceID, tenantID, appID string, userNames []string) error {
 	if len(userNames) == 0 {
 		return nil
 	}
 	names := append([]string(nil), userNames...)
 	sort.Strings(names)
+	byName := func(i int) []any { return []any{names[i]} }
 	b := s.newBatch()
 	b.addList(head+" WHERE instance_id = ? AND tenant_id = ? AND app_id = ? AND user_name IN (",
-		append(headArgs, instanceID, tenantID, appID), "?", ")", len(names), func(i int) []any { return []any{names[i]} })
+		append(headArgs, instanceID, tenantID, appID), "?", ")", len(names), byName)
+	b.addList("UPDATE sso_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND instance_id = ? AND tenant_id = ? AND app_id = ? AND user_name IN (",
+		[]any{s.now(), SSOEndKitChange, instanceID, tenantID, appID}, "?", ")", len(names), byName)
 	if err := s.runBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: changing kit users: %w", err)
 	}

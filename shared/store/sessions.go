@@ -37,6 +37,9 @@ const (
 	SSOEndLogout   = "logout"
 	SSOEndReplaced = "replaced" // the browser signed in again
 	SSOEndRefused  = "refused"  // presented while its user or tenant was not allowed
+	// SSOEndKitChange: authSync revoked, disabled or deleted the user, or tenantSync
+	// deleted the tenant.
+	SSOEndKitChange = "kit-change"
 )
 
 // CreateSSOSession stores a new session valid for ttl.

@@ -151,7 +151,6 @@ func TestSSOSessionFollowsKitData(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			before := kitCount(t, s, "sso_sessions", "ended_at IS NULL")
 			if err := change(s); err != nil {
 				t.Fatal(err)
 			}
@@ -162,8 +161,58 @@ func TestSSOSessionFollowsKitData(t *testing.T) {
 			if got := valid(t, s, "k2"); got != userLevel {
 				t.Fatalf("the other user's session valid: %v, want %v", got, userLevel)
 			}
-			if n := kitCount(t, s, "sso_sessions", "ended_at IS NULL"); n != before {
-				t.Fatal("the Kit change wrote to the sessions")
+			// Revocations, deletions and the tenant's deletion end the rows
+			// themselves; an application's deletion leaves them to the check.
+			wantOpen := 0
+			switch name {
+			case "application deleted":
+				wantOpen = 2
+			case "revoked", "deleted", "disabled":
+				wantOpen = 1
+			}
+			if n := kitCount(t, s, "sso_sessions", "ended_at IS NULL"); n != wantOpen {
+				t.Fatalf("%d sessions left open, want %d", n, wantOpen)
+			}
+		})
+	}
+}
+
+// A user revoked or disabled and then authorised or enabled again, with no
+// request in between, does not get the old session back.
+func TestSSOSessionOfAReauthorisedUser(t *testing.T) {
+	ctx := context.Background()
+	enabled := func(on bool) []store.KitUser {
+		return []store.KitUser{{InstanceID: "i1", TenantID: "t1", AppID: "a1", UserName: "u1", Enabled: on}}
+	}
+	for name, change := range map[string][2]func(s *store.Store) error{
+		"revoked, then added": {
+			func(s *store.Store) error { return s.RevokeKitUsers(ctx, "i1", "t1", "a1", []string{"u1"}) },
+			func(s *store.Store) error { return s.UpsertKitUsers(ctx, enabled(true), store.KitUsersAdd) },
+		},
+		"disabled, then enabled": {
+			func(s *store.Store) error { return s.UpsertKitUsers(ctx, enabled(false), store.KitUsersModify) },
+			func(s *store.Store) error { return s.UpsertKitUsers(ctx, enabled(true), store.KitUsersModify) },
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			s, clock := sessionFixture(t, nil)
+			if err := s.CreateSSOSession(ctx, "k1", u1, 8*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range change {
+				clock.t = clock.t.Add(time.Minute)
+				if err := step(s); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if valid(t, s, "k1") {
+				t.Fatal("the old session works again")
+			}
+			if err := s.CreateSSOSession(ctx, "k2", u1, 8*time.Hour); err != nil {
+				t.Fatal(err)
+			}
+			if !valid(t, s, "k2") {
+				t.Fatal("a new sign-in after the change is refused")
 			}
 		})
 	}

@@ -17,7 +17,9 @@ CREATE TABLE sso_sessions (
   ended_at    DATETIME(3) NULL,
   end_reason  VARCHAR(16) NOT NULL DEFAULT '',
   PRIMARY KEY (id_hash),
-  KEY ix_sso_sessions_expires (expires_at)
+  KEY ix_sso_sessions_expires (expires_at),
+  -- authSync and tenantSync end the sessions of the users they revoke or delete.
+  KEY ix_sso_sessions_user (instance_id, tenant_id, app_id, user_name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
 
 -- +goose Down
