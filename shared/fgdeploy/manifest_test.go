@@ -98,6 +98,10 @@ func TestDesireRules(t *testing.T) {
 		"timer no sched":  {base + "    events: [{triggerTypeCode: TIMER, eventData: {name: t}}]\n", nil, "schedule"},
 		"unsupported":     {base + "    events: [{triggerTypeCode: OBS, eventData: {bucket: b}}]\n", nil, "not supported"},
 		"bad api timeout": {base + "    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /x, auth: NONE, timeout: 70000}}]\n", nil, "timeout"},
+		"11 triggers": {"custom: {production: {addresses: {/a: f, /b: g, /c: g, /d: g, /e: g, /f: g}}}\n" + base +
+			"    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /a, auth: NONE}}, {triggerTypeCode: APIG, belowAddresses: true, eventData: {name: k, groupId: g, path: /k, auth: NONE}}," +
+			" {triggerTypeCode: APIG, belowAddresses: true, eventData: {name: k2, groupId: g, path: /k2, auth: NONE}}]\n" +
+			"  g:\n    events: [{triggerTypeCode: APIG, eventData: {name: gn, groupId: g, path: /b, auth: NONE}}]\n", nil, "FunctionGraph allows 10"},
 	} {
 		_, err := Desire(parse(c.yml, c.env), "f", "r", "p")
 		if err == nil || !strings.Contains(err.Error(), c.err) {
