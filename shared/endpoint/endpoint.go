@@ -1,9 +1,10 @@
 // Package endpoint is the request pipeline every marketplace-facing function shares:
 // read the raw body once (bounded), verify the signature over exactly those bytes,
-// decode and validate, remember the nonce, run the operation, and answer with a
-// signed JSON envelope. Whatever happens (a forged request, a bad body, a database
-// outage, a panic) the answer is HTTP 200, application/json, a 6-character
-// resultCode and a Body-Sign header over the exact bytes sent.
+// decode and validate, remember the nonce (scoped by the key that verified), run
+// the operation, and answer with a signed JSON envelope. Whatever happens (a forged
+// request, a bad body, a database outage, a panic) the answer is HTTP 200,
+// application/json, a 6-character resultCode and a Body-Sign header over the exact
+// bytes sent.
 package endpoint
 
 import (
@@ -66,7 +67,7 @@ const (
 
 // Config assembles one endpoint.
 type Config struct {
-	Scope    string // nonce scope, one per interface type: "basic", "kit", ...
+	Scope    string // interface type for logs: "basic", "kit", … (nonces are scoped by key, see NonceScope)
 	Scheme   Scheme
 	Verifier *kgsign.Verifier
 	Nonces   NonceStore
@@ -144,7 +145,7 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 		return marketplace.ResultFor(err)
 	}
 	t.activity = op.Name()
-	if err := cfg.Nonces.RememberNonce(ctx, cfg.Scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
+	if err := cfg.Nonces.RememberNonce(ctx, NonceScope(v.Key), v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
 		t.reason = err.Error()
 		if errors.Is(err, store.ErrReplay) {
 			return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: nonce already used")
