@@ -65,16 +65,18 @@ func addressSlug(address string) string {
 	}, s)
 }
 
-// expand replaces the triggers that custom.production governs by one trigger per
-// address, so that every consumer of the manifest (the local emulator, the deploy
-// tool, the gateway definition) sees the same routes:
-//   - a function's APIG trigger whose path is one of that function's addresses is
-//     the template of its basic interface: it is served at each of its addresses;
+// expand completes the triggers that custom.production governs, one per address,
+// so that every consumer of the manifest (the local emulator, the deploy tool, the
+// gateway definition) sees the same routes:
+//   - a function's APIG triggers whose path is one of that function's addresses are
+//     its basic interface there; each of its other addresses gets a copy of the
+//     first;
 //   - an APIG trigger marked belowAddresses is served at {address}{path} for every
 //     address.
 //
-// The copy whose path is the one written keeps its API name; the others append the
-// address to it (…_saas_produce, …_root), so names stay unique in the API group.
+// A copy takes the template's settings and its API name plus the address
+// (…_saas_produce, …_root), so names stay unique in the API group; the trigger at
+// the path written keeps its name.
 func (m *Manifest) expand() error {
 	addrs := m.Addresses()
 	of := map[string][]string{}
@@ -89,8 +91,18 @@ func (m *Manifest) expand() error {
 	}
 	for _, name := range m.Names() {
 		fn := m.Functions[name]
+		// The function's triggers at its own addresses, written out.
+		written := map[string]bool{}
+		for _, ev := range fn.Events {
+			if ev.IsHTTP() && !ev.BelowAddresses && slices.Contains(of[name], ev.String("path")) {
+				written[ev.String("path")] = true
+			}
+		}
+		if len(of[name]) > 0 && len(written) == 0 {
+			return fmt.Errorf("manifest: %s answers the production address %s but has no APIG trigger at one of its addresses to take the trigger settings from", name, of[name][0])
+		}
 		var out []Event
-		template := ""
+		templated := false
 		for _, ev := range fn.Events {
 			path := ev.String("path")
 			switch {
@@ -115,12 +127,21 @@ func (m *Manifest) expand() error {
 					return err
 				}
 				out = append(out, copies...)
-			case slices.Contains(of[name], path):
-				if template != "" {
-					return fmt.Errorf("manifest: %s has triggers at two of its production addresses (%s, %s): keep one, the others are derived from it", name, template, path)
+			case written[path]:
+				// As written; the first also stands in for the addresses without one.
+				ev.Address = path
+				out = append(out, ev)
+				if templated {
+					continue
 				}
-				template = path
-				copies, err := deriveAll(name, ev, of[name], func(a string) string { return a })
+				templated = true
+				var missing []string
+				for _, a := range of[name] {
+					if !written[a] {
+						missing = append(missing, a)
+					}
+				}
+				copies, err := deriveAll(name, ev, missing, func(a string) string { return a })
 				if err != nil {
 					return err
 				}
@@ -128,9 +149,6 @@ func (m *Manifest) expand() error {
 			default:
 				out = append(out, ev)
 			}
-		}
-		if len(of[name]) > 0 && template == "" {
-			return fmt.Errorf("manifest: %s answers the production address %s but has no APIG trigger at one of its addresses to take the trigger settings from", name, of[name][0])
 		}
 		fn.Events = out
 		m.Functions[name] = fn

@@ -121,7 +121,6 @@ func TestProductionValidation(t *testing.T) {
 		"trailing slash":     {replace("/license/produce: lic", "/license/produce/: lic"), "is not a path"},
 		"unknown function":   {replace("/license/produce: lic", "/license/produce: nobody"), "not a function"},
 		"no template":        {replace("path: /license/produce,", "path: /license/other,"), "no APIG trigger at one of its addresses"},
-		"two templates":      {replace("name: basic_api, path: /saas/produce,", "name: basic_api, path: /saas/produce, x: 1}\n      - triggerTypeCode: APIG\n        eventData: {name: basic_root, path: /,"), "two of its production addresses"},
 		"below the root":     {replace("path: /produceAPI/x,", "path: /,"), "sub-path"},
 		"below on a timer":   {replace("- triggerTypeCode: TIMER", "- triggerTypeCode: TIMER\n        belowAddresses: true"), "APIG triggers only"},
 		"below, no address":  {strings.Replace(productionYAML[:strings.Index(productionYAML, "custom:")]+productionYAML[strings.Index(productionYAML, "functions:"):], "path: /saas/produce,", "path: /x,", 1), "lists no address"},
@@ -182,6 +181,25 @@ func TestProjectAddressLayout(t *testing.T) {
 	sort.Strings(missing)
 	if len(missing) > 0 {
 		t.Errorf("not routed: %s", strings.Join(missing, ", "))
+	}
+}
+
+// TestTriggersWrittenAtAddressesAreKept: a trigger written at one of its
+// function's addresses is used as written; only addresses without one get a copy.
+func TestTriggersWrittenAtAddressesAreKept(t *testing.T) {
+	yml := strings.Replace(productionYAML, "name: basic_api, path: /saas/produce, reqMethod: POST, auth: NONE, timeout: 5000}",
+		"name: basic_api, path: /saas/produce, reqMethod: POST, auth: NONE, timeout: 5000}\n"+
+			"      - triggerTypeCode: DEDICATEDGATEWAY\n        eventData: {name: basic_at_root, path: /, reqMethod: POST, auth: NONE, timeout: 7000}", 1)
+	m, err := Parse([]byte(yml), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, ev := range m.Functions["basic"].Events {
+		got = append(got, fmt.Sprintf("%s %s %v [%s]", ev.String("path"), ev.String("name"), ev.EventData["timeout"], ev.Address))
+	}
+	if want := "/saas/produce basic_api 5000 [/saas/produce]\n/ basic_at_root 7000 [/]"; strings.Join(got, "\n") != want {
+		t.Fatalf("basic triggers:\n%s\nwant:\n%s", strings.Join(got, "\n"), want)
 	}
 }
 
