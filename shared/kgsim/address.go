@@ -31,7 +31,7 @@ func addressProduct(o Options) *Product {
 	basic := Case{
 		Name: "basic interface at POST {address}: queryInstance of an unknown instance", Want: []string{codeNoSuchInstance},
 		Body: func(*Env) ([]byte, error) {
-			return jsonBody(map[string]any{"activity": "queryInstance", "instanceId": unknownInstanceID})
+			return jsonBody(map[string]any{"activity": "queryInstance", "instanceId": unknownInstanceID, "testFlag": "1"})
 		},
 	}
 	probe := basic
@@ -65,11 +65,14 @@ func addressProduct(o Options) *Product {
 		notify.Skip = "needs the generic-interface key (-notify-key)"
 	}
 	cases = append(cases, notify)
+	duplicate := notify
+	duplicate.Name, duplicate.ReplayTo = "orderNotify at POST {address} (duplicates)", nil
 	return &Product{
 		Name:        "address",
 		Summary:     "one production address as the marketplace uses it: basic interface and orderNotify at it, the Kit below it (v2 and unversioned), replays on the other routes",
 		DefaultPath: "/saas/produce",
 		Cases:       cases,
+		Duplicate:   duplicate,
 		Probe:       probe,
 		// Signed with the address's key; an orderNotify body reaches the order
 		// notification, whose decoder must refuse it too.
