@@ -21,19 +21,7 @@ import (
 // transactions creating one order's instance leave one instance, and every caller
 // sees that one.
 func TestUniqueKeyUnderConcurrentTransactions(t *testing.T) {
-	srv, err := embeddeddb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	admin, err := sql.Open("mysql", srv.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE kg"); err != nil {
-		t.Fatal(err)
-	}
+	srv := start(t)
 	st, err := store.Open(srv.DSN("kg"), store.Options{MaxOpen: 50, MaxIdle: 50})
 	if err != nil {
 		t.Fatal(err)
@@ -77,19 +65,7 @@ func TestUniqueKeyUnderConcurrentTransactions(t *testing.T) {
 // for it too. (The engine kept the failed statement's transaction open, so the
 // connection read an old snapshot and accepted the duplicate.)
 func TestFailedStatementLeavesNoStaleSnapshot(t *testing.T) {
-	srv, err := embeddeddb.Start("127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	admin, err := sql.Open("mysql", srv.DSN(""))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	if _, err := admin.Exec("CREATE DATABASE kg"); err != nil {
-		t.Fatal(err)
-	}
+	srv := start(t)
 	open := func() *store.Store {
 		st, err := store.Open(srv.DSN("kg"), store.Options{MaxOpen: 1, MaxIdle: 1})
 		if err != nil {
@@ -116,4 +92,23 @@ func TestFailedStatementLeavesNoStaleSnapshot(t *testing.T) {
 	if err := b.RememberNonce(ctx, "s", "n2", exp); !errors.Is(err, store.ErrReplay) {
 		t.Fatalf("b, n2 after its failed statement: %v, want a replay", err)
 	}
+}
+
+// start runs an embedded server with an empty database kg until the test ends.
+func start(t *testing.T) *embeddeddb.Server {
+	t.Helper()
+	srv, err := embeddeddb.Start("127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	admin, err := sql.Open("mysql", srv.DSN(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	if _, err := admin.Exec("CREATE DATABASE kg"); err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }

@@ -2,11 +2,6 @@ package kgsim_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +13,7 @@ import (
 	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/kgsim"
+	"github.com/kgseller/kgseller/shared/kgsim/kgsimtest"
 	"github.com/kgseller/kgseller/shared/localrun"
 	"github.com/kgseller/kgseller/shared/manifest"
 )
@@ -140,18 +136,8 @@ func TestLocalRunKit(t *testing.T) {
 		}
 	}
 	requireRoutes(t, owner, paths...)
-	priv, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Base64 of the PEM, as the local run writes its own key: serverless.yml
-	// substitutes the value into YAML, where a multi-line PEM would not fit.
-	privPEM := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	_, base := startLocalRun(t, "KG_KIT_RSA_PRIVATE_KEY="+privPEM)
+	priv, privValue := kgsimtest.KitRSAKey(t)
+	_, base := startLocalRun(t, "KG_KIT_RSA_PRIVATE_KEY="+privValue)
 	for _, c := range []struct {
 		address     string
 		unversioned bool

@@ -6,9 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/x509"
 	"encoding/base64"
-	"encoding/pem"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -21,6 +19,7 @@ import (
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/manifest"
 )
 
@@ -90,21 +89,14 @@ func AddressHandler(t testing.TB) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	priv, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, rsaKey := KitRSAKey(t)
 	dataKey := make([]byte, 32)
 	_, _ = rand.Read(dataKey)
 	src := config.Map(map[string]string{
 		"DB_DSN": dbtest.NewDatabase(t), "LOG_LEVEL": "error", "FULFIL_MODE": "timer",
 		"KG_ACCESS_KEY_BASIC": BasicKey, "KG_ACCESS_KEY_LICENSE": LicenseKey, "KG_ACCESS_KEY_KIT": KitKey, "KG_ACCESS_KEY_NOTIFY": NotifyKey,
 		"PROVISION_FRONTEND_URL": "https://app.example.com/i/{instanceId}",
-		"KG_KIT_RSA_PRIVATE_KEY": base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})),
+		"KG_KIT_RSA_PRIVATE_KEY": rsaKey,
 		"KG_DATA_KEY":            base64.StdEncoding.EncodeToString(dataKey),
 	})
 	build := map[string]func(config.Source) fgruntime.Handler{
@@ -129,6 +121,23 @@ func AddressHandler(t testing.TB) http.Handler {
 		mux.Handle(pattern, handlers[r.Function])
 	}
 	return mux
+}
+
+// KitRSAKey makes a fresh Kit RSA key and returns it with its KG_KIT_RSA_PRIVATE_KEY
+// value: base64 of the PEM, one line, as the local run writes its own key
+// (serverless.yml substitutes the value into YAML, where a multi-line PEM would not
+// fit).
+func KitRSAKey(t testing.TB) (*rsa.PrivateKey, string) {
+	t.Helper()
+	key, err := clientsecret.Generate(clientsecret.MinBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := clientsecret.PrivatePEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, base64.StdEncoding.EncodeToString(p)
 }
 
 // serverlessYML finds the project's serverless.yml above the working directory.
