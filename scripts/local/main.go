@@ -69,7 +69,7 @@ func run(addr string, instances int, verbose bool) error {
 	fmt.Printf("KooGallery seller interface (local run)\n")
 	fmt.Printf("  listening   http://%s\n", ln.Addr())
 	for _, r := range stack.Emulator.Routes() {
-		fmt.Printf("  route       %-6s %-44s -> %s\n", r.Method, r.Path, r.Function)
+		fmt.Printf("  route       %-6s %-46s -> %s\n", r.Method, r.Path, r.Function)
 	}
 	localrun.WriteSellerConsole(os.Stdout, stack.Manifest, "http://"+ln.Addr().String())
 	keyNote := ""

@@ -47,7 +47,8 @@ func Logger(src config.Source) *slog.Logger {
 	return logger
 }
 
-// loadEndpoint reads the settings of an endpoint of one interface type.
+// loadEndpoint reads the settings of an endpoint of one interface type; scope names
+// the type in the request logs.
 func loadEndpoint(l *config.Loader, keyType, scope string) (endpoint.Config, string, store.Options) {
 	keys := l.Keys(keyType)
 	ver := &kgsign.Verifier{
