@@ -131,3 +131,49 @@ func TestDesireRules(t *testing.T) {
 		t.Error("marker found in a plain description")
 	}
 }
+
+// TestTriggersCoverEveryRoute: the deploy tool creates one trigger for each route
+// of serverless.yml, the production addresses expanded (the basic interface at
+// every address, the Kit below every address), and no other.
+func TestTriggersCoverEveryRoute(t *testing.T) {
+	m, err := manifest.Load("../../serverless.yml", func(k string) string {
+		if strings.HasSuffix(k, "_ID") {
+			return "id0123456789"
+		}
+		return "value-of-" + strings.ToLower(k)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, r := range m.Routes() {
+		want[r.Function+" "+manifest.TriggerDedicatedAPIG+" "+r.Method+" "+r.Path] = true
+	}
+	got := map[string]bool{}
+	for _, name := range m.Names() {
+		d, err := Desire(m, name, "xx-test-1", "project")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range d.Triggers {
+			if tr.Type != manifest.TriggerTimer {
+				got[name+" "+tr.Key()] = true
+			}
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("no trigger for %s", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("trigger %s is not a route", k)
+		}
+	}
+	for _, k := range []string{"saas-produce DEDICATEDGATEWAY POST /", "kit-auth-sync DEDICATEDGATEWAY POST /license/produce/produceAPI/authSync"} {
+		if !got[k] {
+			t.Errorf("no trigger %s", k)
+		}
+	}
+}
