@@ -1,9 +1,10 @@
 // Package endpoint is the request pipeline every marketplace-facing function shares:
 // read the raw body once (bounded), verify the signature over exactly those bytes,
-// decode and validate, remember the nonce, run the operation, and answer with a
-// signed JSON envelope. Whatever happens (a forged request, a bad body, a database
-// outage, a panic) the answer is HTTP 200, application/json, a 6-character
-// resultCode and a Body-Sign header over the exact bytes sent.
+// decode and validate, remember the nonce (scoped by the key that verified), run
+// the operation, and answer with a signed JSON envelope. Whatever happens (a forged
+// request, a bad body, a database outage, a panic) the answer is HTTP 200,
+// application/json, a 6-character resultCode and a Body-Sign header over the exact
+// bytes sent.
 package endpoint
 
 import (
@@ -72,7 +73,7 @@ const nonceRelease = 300 * time.Millisecond
 
 // Config assembles one endpoint.
 type Config struct {
-	Scope    string // nonce scope, one per interface type: "basic", "kit", ...
+	Scope    string // interface type for logs: "basic", "kit", … (nonces are scoped by key, see NonceScope)
 	Scheme   Scheme
 	Verifier *kgsign.Verifier
 	Nonces   NonceStore
@@ -150,7 +151,8 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 		return marketplace.ResultFor(err)
 	}
 	t.activity = op.Name()
-	if err := cfg.Nonces.RememberNonce(ctx, cfg.Scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
+	scope := NonceScope(v.Key)
+	if err := cfg.Nonces.RememberNonce(ctx, scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
 		t.reason = err.Error()
 		if errors.Is(err, store.ErrReplay) {
 			return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: nonce already used")
@@ -172,7 +174,7 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 	// succeeded, or that was answered with any other code, is still refused.
 	defer func() {
 		if p := recover(); p != nil {
-			cfg.forgetNonce(ctx, v.Nonce, t)
+			cfg.forgetNonce(ctx, scope, v.Nonce, t)
 			panic(p)
 		}
 	}()
@@ -183,7 +185,7 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 		t.reason = err.Error()
 		res := marketplace.ResultFor(err)
 		if res.Code() == marketplace.InternalError {
-			cfg.forgetNonce(ctx, v.Nonce, t)
+			cfg.forgetNonce(ctx, scope, v.Nonce, t)
 		}
 		return res
 	}
@@ -201,8 +203,8 @@ func operationContext(ctx context.Context) (context.Context, context.CancelFunc)
 
 // forgetNonce releases the nonce of a failed request. If that fails too (the
 // database is unreachable), the nonce stays used until it expires.
-func (cfg *Config) forgetNonce(ctx context.Context, nonce string, t *trace) {
-	if err := cfg.Nonces.ForgetNonce(ctx, cfg.Scope, nonce); err != nil {
+func (cfg *Config) forgetNonce(ctx context.Context, scope, nonce string, t *trace) {
+	if err := cfg.Nonces.ForgetNonce(ctx, scope, nonce); err != nil {
 		t.reason += "; nonce not released: " + err.Error()
 	}
 }

@@ -26,6 +26,9 @@ const VariableLimit = 20
 // DescriptionLimit is the longest function description FunctionGraph accepts.
 const DescriptionLimit = 512
 
+// TriggerLimit is the most triggers FunctionGraph allows on one function version.
+const TriggerLimit = 10
+
 // FuncVpc is the func_vpc of a function.
 type FuncVpc struct {
 	VpcID    string `json:"vpc_id"`
@@ -169,6 +172,9 @@ func Desire(m *manifest.Manifest, name, region, project string) (*Desired, error
 		}
 	}
 
+	if len(fn.Events) > TriggerLimit {
+		return nil, fmt.Errorf("%s: %d triggers (one per route: production addresses times sub-paths), FunctionGraph allows %d", name, len(fn.Events), TriggerLimit)
+	}
 	urn := FunctionURN(region, project, pkg, name)
 	for i, ev := range fn.Events {
 		t, err := trigger(ev, urn)
