@@ -30,6 +30,10 @@ import (
 // MaxBody bounds a callback or report.
 const MaxBody = 64 << 10
 
+// NonceScope is the scope under which the signatures of accepted calls are kept
+// in the nonces table: a signature seen again within its tolerance is a replay.
+const NonceScope = "seller"
+
 // Service holds what the handlers need.
 type Service struct {
 	Store   *store.Store
@@ -66,7 +70,7 @@ func problem(status int, msg string) events.APIGatewayProxyResponse {
 
 // handler wraps an operation with the body limit, authentication, panic recovery
 // and a log line.
-func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.Object) events.APIGatewayProxyResponse) fgruntime.Handler {
+func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.Object, signed sellerhook.Signed) events.APIGatewayProxyResponse) fgruntime.Handler {
 	logger := s.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -87,7 +91,8 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 		if err != nil || len(body) > MaxBody {
 			return problem(http.StatusBadRequest, "body is not readable or larger than 64 KiB"), nil
 		}
-		if err := s.Secrets.Verify(fgruntime.Header(req, sellerhook.Header), body, s.now(), 0); err != nil {
+		signed, err := s.Secrets.VerifySigned(fgruntime.Header(req, sellerhook.Header), body, s.now(), sellerhook.DefaultTolerance)
+		if err != nil {
 			return problem(http.StatusUnauthorized, "signature: "+strings.TrimPrefix(err.Error(), "sellerhook: ")), nil
 		}
 		o, err := reqbody.Parse(body)
@@ -96,7 +101,18 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 		}
 		ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
 		defer cancel()
-		return run(ctx, o), nil
+		// The signature is kept until its timestamp leaves the tolerance window (and a
+		// minute more), so a captured call sent again is refused; every send,
+		// a retry included, must be signed anew.
+		expires := signed.Time.Add(sellerhook.DefaultTolerance + time.Minute)
+		if err := s.Store.RememberNonce(ctx, NonceScope, signed.Signature, expires); err != nil {
+			if errors.Is(err, store.ErrReplay) {
+				return problem(http.StatusUnauthorized, "signature: already used; sign every request anew"), nil
+			}
+			logger.Error("remembering the signature", "op", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)
+			return problem(http.StatusInternalServerError, "internal error"), nil
+		}
+		return run(ctx, o, signed), nil
 	}
 }
 
@@ -108,7 +124,7 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 // Only an instance still provisioning changes; a repeated callback answers 200
 // with "changed": false.
 func (s *Service) CallbackHandler() fgruntime.Handler {
-	return s.handler("provision-callback", func(ctx context.Context, o reqbody.Object) events.APIGatewayProxyResponse {
+	return s.handler("provision-callback", func(ctx context.Context, o reqbody.Object, _ sellerhook.Signed) events.APIGatewayProxyResponse {
 		id, err := o.ID("instanceId", 64, true)
 		if err != nil {
 			return problem(http.StatusBadRequest, marketplace.ResultFor(err).ResultMsg)
@@ -196,11 +212,11 @@ var usageValue = regexp.MustCompile(`^[0-9]{1,8}(\.[0-9]{1,4})?$`)
 //	{"instanceId":"…","usageValue":12.5,"statisticalTime":"20241121090846123",
 //	 "relatedInstanceId":"…","dashboardUrl":"https://…"}
 //
-// statisticalTime (UTC yyyyMMddHHmmssSSS) defaults to now. A report older than the
-// stored one is accepted and ignored.
+// statisticalTime (UTC yyyyMMddHHmmssSSS) defaults to the signature's timestamp. A
+// report older than the stored one is accepted and ignored.
 func (s *Service) UsageHandler() fgruntime.Handler {
-	return s.handler("usage-report", func(ctx context.Context, o reqbody.Object) events.APIGatewayProxyResponse {
-		u, err := s.usageFrom(o)
+	return s.handler("usage-report", func(ctx context.Context, o reqbody.Object, signed sellerhook.Signed) events.APIGatewayProxyResponse {
+		u, err := s.usageFrom(o, signed.Time)
 		if err != nil {
 			return problem(http.StatusBadRequest, marketplace.ResultFor(err).ResultMsg)
 		}
@@ -215,7 +231,9 @@ func (s *Service) UsageHandler() fgruntime.Handler {
 	})
 }
 
-func (s *Service) usageFrom(o reqbody.Object) (marketplace.Usage, error) {
+// usageFrom reads a report; signedAt, the signature's timestamp, is its
+// statistical time when it names none.
+func (s *Service) usageFrom(o reqbody.Object, signedAt time.Time) (marketplace.Usage, error) {
 	bad := func(format string, args ...any) error {
 		return marketplace.Errorf(marketplace.BadRequest, format, args...)
 	}
@@ -239,7 +257,9 @@ func (s *Service) usageFrom(o reqbody.Object) (marketplace.Usage, error) {
 		return u, bad("usageValue must be a non-negative number with at most 8 integer and 4 fraction digits")
 	}
 	u.Value = text
-	u.StatisticalTime = s.now().UTC()
+	// Without statisticalTime a report counts at the time it was signed, never at
+	// its arrival: a late delivery then cannot pass a newer report.
+	u.StatisticalTime = signedAt.UTC()
 	if ts, err := o.String("statisticalTime", 17, false); err != nil {
 		return u, err
 	} else if ts != "" {

@@ -189,3 +189,99 @@ func TestUsageReports(t *testing.T) {
 		t.Errorf("unknown instance: %d", status)
 	}
 }
+
+// send posts body with a given KG-Signature header.
+func (e *env) send(h func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), body, signature string) (int, map[string]any) {
+	e.t.Helper()
+	resp, err := h(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Body: body,
+		Headers: map[string]string{"kg-signature": signature}, RequestContext: events.APIGatewayProxyRequestContext{RequestID: "req-test"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
+		e.t.Fatalf("body %q: %v", resp.Body, err)
+	}
+	return resp.StatusCode, m
+}
+
+func (e *env) usageValue(id string) any {
+	e.t.Helper()
+	q := e.query(id, "")
+	info, _ := q["info"].([]any)
+	if len(info) == 0 {
+		e.t.Fatalf("query %s: %v", id, q)
+	}
+	usage, _ := info[0].(map[string]any)["usageInfo"].([]any)
+	if len(usage) != 1 {
+		e.t.Fatalf("usageInfo %v", usage)
+	}
+	return usage[0].(map[string]any)["usageValue"]
+}
+
+// TestReplayedUsageReportRefused: a captured usage report sent again within the
+// signature's tolerance is refused, and a report without statisticalTime counts
+// at the time it was signed, so neither a replay nor a late delivery moves usage
+// back (100 → 150 must not return to 100).
+func TestReplayedUsageReportRefused(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-rp")
+	if _, err := e.st.CompleteByCallback(context.Background(), "i-rp", &marketplace.AppInfo{FrontEndURL: "https://x"}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now()
+	e.svc.Now = func() time.Time { return clock }
+	h := e.svc.UsageHandler()
+
+	first := `{"instanceId":"i-rp","usageValue":100}`
+	firstSig := e.secrets.Sign([]byte(first), clock)
+	if status, m := e.send(h, first, firstSig); status != 200 {
+		t.Fatalf("first report: %d %v", status, m)
+	}
+	clock = clock.Add(2 * time.Second)
+	second := `{"instanceId":"i-rp","usageValue":150}`
+	if status, m := e.send(h, second, e.secrets.Sign([]byte(second), clock)); status != 200 {
+		t.Fatalf("second report: %d %v", status, m)
+	}
+	clock = clock.Add(2 * time.Second)
+	status, m := e.send(h, first, firstSig)
+	if status != 401 {
+		t.Errorf("replayed report: %d %v, want 401", status, m)
+	}
+	if v := e.usageValue("i-rp"); v != float64(150) {
+		t.Fatalf("usage after the replay: %v, want 150", v)
+	}
+
+	// Two reports signed in order but delivered in reverse: the later-signed one
+	// stays, as the signature's timestamp is the report's statistical time.
+	clock = clock.Add(10 * time.Second)
+	older := `{"instanceId":"i-rp","usageValue":160}`
+	olderSig := e.secrets.Sign([]byte(older), clock)
+	clock = clock.Add(time.Second)
+	newer := `{"instanceId":"i-rp","usageValue":170}`
+	if status, m := e.send(h, newer, e.secrets.Sign([]byte(newer), clock)); status != 200 {
+		t.Fatalf("newer report: %d %v", status, m)
+	}
+	clock = clock.Add(time.Second)
+	if status, m := e.send(h, older, olderSig); status != 200 {
+		t.Fatalf("older report delivered late: %d %v (accepted and ignored)", status, m)
+	}
+	if v := e.usageValue("i-rp"); v != float64(170) {
+		t.Fatalf("usage after a late older report: %v, want 170", v)
+	}
+}
+
+// TestReplayedCallbackRefused: the same signed callback twice is a replay.
+func TestReplayedCallbackRefused(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-rc")
+	h := e.svc.CallbackHandler()
+	body := `{"instanceId":"i-rc","failed":{"resultCode":"000106","reason":"sold out"}}`
+	sig := e.secrets.Sign([]byte(body), time.Now())
+	if status, m := e.send(h, body, sig); status != 200 || m["changed"] != true {
+		t.Fatalf("callback: %d %v", status, m)
+	}
+	if status, m := e.send(h, body, sig); status != 401 {
+		t.Fatalf("replayed callback: %d %v, want 401", status, m)
+	}
+}
