@@ -43,8 +43,11 @@ type Service struct {
 	// EncryptedCredentials applies the encrypted-field length limit (see
 	// fulfil.CheckAppInfo).
 	EncryptedCredentials bool
-	Logger               *slog.Logger
-	Now                  func() time.Time
+	// AllowHTTP accepts http URLs from the application (the local run); otherwise
+	// frontEndUrl, adminUrl and dashboardUrl must be https.
+	AllowHTTP bool
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -144,6 +147,9 @@ func (s *Service) CallbackHandler() fgruntime.Handler {
 			if err != nil {
 				return problem(http.StatusBadRequest, marketplace.ResultFor(err).ResultMsg)
 			}
+			if err := provision.CheckAppURLs(info, s.AllowHTTP); err != nil {
+				return problem(http.StatusBadRequest, err.Error())
+			}
 			if sealed, err = fulfil.SealAppInfo(s.Box, id, info, s.EncryptedCredentials); err != nil {
 				if p, ok := provision.IsPermanent(err); ok {
 					return problem(http.StatusBadRequest, p.Reason)
@@ -165,6 +171,8 @@ func (s *Service) CallbackHandler() fgruntime.Handler {
 			if !c.Valid() || c == marketplace.Success || c == marketplace.Processing {
 				c = marketplace.InternalError
 			}
+			// The reason reaches operators' terminals and the marketplace's resultMsg.
+			reason = marketplace.SafeText(reason, marketplace.MaxMessageLen)
 			if reason == "" {
 				reason = "provisioning failed"
 			}
@@ -247,6 +255,11 @@ func (s *Service) usageFrom(o reqbody.Object, signedAt time.Time) (marketplace.U
 	}
 	if u.DashboardURL, err = o.String("dashboardUrl", 512, false); err != nil {
 		return u, err
+	}
+	if u.DashboardURL != "" {
+		if err := provision.CheckURL("dashboardUrl", u.DashboardURL, s.AllowHTTP); err != nil {
+			return u, bad("%s", err.Error())
+		}
 	}
 	raw, ok := o["usageValue"]
 	if !ok {

@@ -128,9 +128,9 @@ func TestCallbackFailureAndErrors(t *testing.T) {
 		sign   bool
 		status int
 	}{
-		"unsigned":       {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"x"}}`, false, 401},
-		"unknown":        {`{"instanceId":"nope","appInfo":{"frontEndUrl":"x"}}`, true, 404},
-		"both":           {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"x"},"failed":{}}`, true, 400},
+		"unsigned":       {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"https://app.example.com/"}}`, false, 401},
+		"unknown":        {`{"instanceId":"nope","appInfo":{"frontEndUrl":"https://app.example.com/"}}`, true, 404},
+		"both":           {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"https://app.example.com/"},"failed":{}}`, true, 400},
 		"neither":        {`{"instanceId":"i-f"}`, true, 400},
 		"no frontEndUrl": {`{"instanceId":"i-f","appInfo":{"adminUrl":"x"}}`, true, 400},
 		"long url":       {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"` + strings.Repeat("u", 513) + `"}}`, true, 400},
@@ -283,5 +283,81 @@ func TestReplayedCallbackRefused(t *testing.T) {
 	}
 	if status, m := e.send(h, body, sig); status != 401 {
 		t.Fatalf("replayed callback: %d %v, want 401", status, m)
+	}
+}
+
+const hostile = "no capacity\x1b[2J\x1b]0;owned\x07\u009b31m \u202Eevil\u202C\r\nnext"
+
+func inert(t *testing.T, what, s string) {
+	t.Helper()
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == '\u202E' || r == '\u202C' {
+			t.Errorf("%s keeps control character %U: %q", what, r, s)
+			return
+		}
+	}
+}
+
+// TestCallbackReasonIsInert: a failure reason from the application is stored and
+// answered to the marketplace without control characters.
+func TestCallbackReasonIsInert(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-esc")
+	reason, _ := json.Marshal(hostile)
+	body := `{"instanceId":"i-esc","failed":{"resultCode":"000100","reason":` + string(reason) + `}}`
+	if status, m := e.post(e.svc.CallbackHandler(), body, true); status != 200 {
+		t.Fatalf("callback: %d %v", status, m)
+	}
+	inst, err := e.st.Instance(context.Background(), "i-esc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inert(t, "stored reason", inst.FailReason)
+	if !strings.Contains(inst.FailReason, "no capacity") {
+		t.Errorf("stored reason lost its text: %q", inst.FailReason)
+	}
+	q := e.query("i-esc", "")
+	msg, _ := q["resultMsg"].(string)
+	if q["resultCode"] != "000100" {
+		t.Fatalf("query of the failed instance: %v", q)
+	}
+	inert(t, "resultMsg", msg)
+}
+
+// TestApplicationURLsMustBeHTTPS: the URLs the application hands over are refused
+// with a clear 400 unless they are absolute https URLs (http only when allowed).
+func TestApplicationURLsMustBeHTTPS(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-url")
+	if _, err := e.st.CompleteByCallback(context.Background(), "i-url", &marketplace.AppInfo{FrontEndURL: "https://x"}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	e.pending("i-url2")
+	cb, usage := e.svc.CallbackHandler(), e.svc.UsageHandler()
+	for _, c := range []struct {
+		h     func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+		body  string
+		field string
+	}{
+		{cb, `{"instanceId":"i-url2","appInfo":{"frontEndUrl":"javascript:alert(document.cookie)"}}`, "frontEndUrl"},
+		{cb, `{"instanceId":"i-url2","appInfo":{"frontEndUrl":"//evil.example.com/"}}`, "frontEndUrl"},
+		{cb, `{"instanceId":"i-url2","appInfo":{"frontEndUrl":"http://app.example.com/"}}`, "frontEndUrl"},
+		{cb, `{"instanceId":"i-url2","appInfo":{"frontEndUrl":"https://app.example.com/","adminUrl":"file:///etc/passwd"}}`, "adminUrl"},
+		{usage, `{"instanceId":"i-url","usageValue":1,"dashboardUrl":"javascript:alert(1)"}`, "dashboardUrl"},
+		{usage, `{"instanceId":"i-url","usageValue":1,"dashboardUrl":"http://dash.example.com/"}`, "dashboardUrl"},
+	} {
+		status, m := e.post(c.h, c.body, true)
+		msg, _ := m["error"].(string)
+		if status != 400 || !strings.Contains(msg, c.field) || !strings.Contains(msg, "https") {
+			t.Errorf("%s: %d %v, want 400 naming %s", c.body, status, m, c.field)
+		}
+	}
+	if inst, _ := e.st.Instance(context.Background(), "i-url2"); inst.State != marketplace.Provisioning {
+		t.Fatalf("a refused callback changed the instance: %+v", inst)
+	}
+	// The local run allows http.
+	e.svc.AllowHTTP = true
+	if status, m := e.post(e.svc.UsageHandler(), `{"instanceId":"i-url","usageValue":2,"dashboardUrl":"http://127.0.0.1:8080/d"}`, true); status != 200 {
+		t.Fatalf("http dashboard where allowed: %d %v", status, m)
 	}
 }
