@@ -74,13 +74,18 @@ func Handler(o Options) fgruntime.Handler {
 		logger = slog.Default()
 	}
 	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		body, err := fgruntime.RawBody(req)
-		if err != nil || len(body) > MaxBody {
+		body, err := fgruntime.ReadBody(req, MaxBody)
+		switch {
+		case errors.Is(err, fgruntime.ErrBodyTooLarge):
+			logger.Warn("request body too large", "err", err.Error(), "path", req.Path,
+				"requestId", requestID(req), "sourceIp", req.RequestContext.Identity.SourceIP)
+			return reply(http.StatusRequestEntityTooLarge, map[string]string{"error_code": "BACKEND.0413", "error_msg": "request body is larger than 1 MiB"}), nil
+		case err != nil:
 			return reply(http.StatusBadRequest, map[string]string{"error_code": "BACKEND.0400", "error_msg": "request body is not acceptable"}), nil
 		}
 		if _, err := v.Verify(signedRequest(req, body)); err != nil {
 			attrs := []any{"reason", reason(err), "path", req.Path,
-				"requestId", fgruntime.Header(req, "x-request-id"), "sourceIp", req.RequestContext.Identity.SourceIP}
+				"requestId", requestID(req), "sourceIp", req.RequestContext.Identity.SourceIP}
 			if errors.Is(err, apigsign.ErrUnsignedPayload) {
 				attrs = append(attrs, "setting", SettingAllowUnsignedPayload)
 			}
@@ -146,8 +151,17 @@ func echo(req events.APIGatewayProxyRequest, body []byte) events.APIGatewayProxy
 		"query":      query,
 		"bodyBytes":  len(body),
 		"bodySha256": hex.EncodeToString(sum[:]),
-		"requestId":  fgruntime.Header(req, "x-request-id"),
+		"requestId":  requestID(req),
 	})
+}
+
+// requestID is API Gateway's request id: the X-Request-Id header it sends to a
+// backend, or the trigger event's request context.
+func requestID(req events.APIGatewayProxyRequest) string {
+	if id := fgruntime.Header(req, "x-request-id"); id != "" {
+		return id
+	}
+	return req.RequestContext.RequestID
 }
 
 func reply(status int, v any) events.APIGatewayProxyResponse {

@@ -244,3 +244,14 @@ func signedWithout(t *testing.T, base, leave string, body []byte) *http.Request 
 	r.Header.Set("Authorization", "SDK-HMAC-SHA256 Access="+keys[0].Key+", SignedHeaders="+strings.Join(keep, ";")+", Signature="+sig)
 	return r
 }
+
+// TestOversizedBody: a body over 1 MiB answers 413 in the backend's error shape,
+// before any signature work.
+func TestOversizedBody(t *testing.T) {
+	srv := server(t)
+	body := bytes.Repeat([]byte("x"), apibackend.MaxBody+1)
+	status, m := do(t, signed(t, srv.URL, aksk.Credentials{AK: keys[0].Key, SK: keys[0].Secret}, time.Now(), http.MethodPost, "/api/v1/echo", nil, body))
+	if status != http.StatusRequestEntityTooLarge || m["error_code"] != "BACKEND.0413" {
+		t.Fatalf("oversized body: %d %v, want 413 BACKEND.0413", status, m)
+	}
+}

@@ -90,9 +90,13 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 		if req.HTTPMethod != "" && req.HTTPMethod != http.MethodPost {
 			return problem(http.StatusMethodNotAllowed, "use POST"), nil
 		}
-		body, err := fgruntime.RawBody(req)
-		if err != nil || len(body) > MaxBody {
-			return problem(http.StatusBadRequest, "body is not readable or larger than 64 KiB"), nil
+		body, err := fgruntime.ReadBody(req, MaxBody)
+		switch {
+		case errors.Is(err, fgruntime.ErrBodyTooLarge):
+			logger.Warn("seller API body too large", "op", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)
+			return problem(http.StatusRequestEntityTooLarge, "body is larger than 64 KiB"), nil
+		case err != nil:
+			return problem(http.StatusBadRequest, "body is not readable"), nil
 		}
 		signed, err := s.Secrets.VerifySigned(fgruntime.Header(req, sellerhook.Header), body, s.now(), sellerhook.DefaultTolerance)
 		if err != nil {

@@ -361,3 +361,15 @@ func TestApplicationURLsMustBeHTTPS(t *testing.T) {
 		t.Fatalf("http dashboard where allowed: %d %v", status, m)
 	}
 }
+
+// TestOversizedBody: a body over 64 KiB answers 413 in the seller API's shape.
+func TestOversizedBody(t *testing.T) {
+	e := newEnv(t)
+	for _, h := range []func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error){
+		e.svc.CallbackHandler(), e.svc.UsageHandler()} {
+		status, m := e.post(h, `{"instanceId":"`+strings.Repeat("i", sellerapi.MaxBody)+`"}`, true)
+		if status != 413 || m["error"] == nil {
+			t.Errorf("oversized body: %d %v, want 413", status, m)
+		}
+	}
+}
