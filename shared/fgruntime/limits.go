@@ -75,19 +75,13 @@ func dropBody(r io.Reader, limit int) ([]byte, int64, error) {
 		if err != nil {
 			return nil, dropped, err
 		}
-		if skipping {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				skipping = false
-				out.WriteByte(c)
+		closing := inString && !escaped && c == '"'
+		if inString {
+			escaped = !escaped && c == '\\'
+			if skipping && !closing {
+				dropped++
 				continue
 			}
-			dropped++
-			continue
 		}
 		if out.Len() >= limit {
 			return nil, dropped, errEventTooLarge
@@ -95,18 +89,12 @@ func dropBody(r io.Reader, limit int) ([]byte, int64, error) {
 		out.WriteByte(c)
 		if inString {
 			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+			case closing:
+				inString, skipping = false, false
 				if inKey {
 					inKey, lastKey = false, string(key)
 				}
-				continue
-			}
-			if inKey && len(key) < 16 {
+			case inKey && len(key) < 16:
 				key = append(key, c)
 			}
 			continue
@@ -117,7 +105,7 @@ func dropBody(r io.Reader, limit int) ([]byte, int64, error) {
 			case depth == 1 && expectKey:
 				inString, inKey, key, expectKey = true, true, key[:0], false
 			case depth == 1 && wantValue && strings.EqualFold(lastKey, "body"):
-				skipping, wantValue = true, false
+				inString, skipping, wantValue = true, true, false
 			default:
 				inString, wantValue = true, false
 			}
@@ -136,7 +124,7 @@ func dropBody(r io.Reader, limit int) ([]byte, int64, error) {
 			wantValue = false
 		}
 	}
-	if skipping || inString || depth != 0 {
+	if inString || depth != 0 {
 		return nil, dropped, errors.New("event is not a complete JSON object")
 	}
 	return out.Bytes(), dropped, nil

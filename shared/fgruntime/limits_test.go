@@ -8,6 +8,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -51,32 +52,35 @@ func sizeHandler(ctx context.Context, req events.APIGatewayProxyRequest) (events
 	}}, nil
 }
 
+// runLoop runs the custom-runtime loop with sizeHandler over events until each is
+// answered (a result or an error posted) and returns what was posted.
+func runLoop(t *testing.T, evs ...[]byte) *fakeRuntimeAPI {
+	t.Helper()
+	f := &fakeRuntimeAPI{events: evs, results: map[string][]byte{}, errors: map[string][]byte{}, done: make(chan struct{}), want: len(evs)}
+	srv := httptest.NewServer(f)
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		errc <- RunCustom(ctx, strings.TrimPrefix(srv.URL, "http://"), APIGInvoker(sizeHandler), 3*time.Second)
+	}()
+	defer func() { cancel(); <-errc }()
+	select {
+	case <-f.done:
+	case <-time.After(20 * time.Second):
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		t.Fatalf("the loop answered %d of %d invocations: an event was dropped", len(f.results)+len(f.errors), len(evs))
+	}
+	return f
+}
+
 // TestOversizedEventIsAnswered: an event over the runtime's limit is answered by
 // the handler (which sees ErrBodyTooLarge, and every other field of the event),
 // never dropped; the loop then serves the next invocation.
 func TestOversizedEventIsAnswered(t *testing.T) {
 	small, _ := json.Marshal(map[string]any{"path": "/small", "httpMethod": "POST", "body": "hello"})
-	f := &fakeRuntimeAPI{events: [][]byte{bigEvent(t, 7<<20), small}, results: map[string][]byte{}, errors: map[string][]byte{},
-		done: make(chan struct{}), want: 2}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- RunCustom(ctx, strings.TrimPrefix(srv.URL, "http://"), APIGInvoker(sizeHandler), 3*time.Second)
-	}()
-	select {
-	case <-f.done:
-	case <-time.After(20 * time.Second):
-		f.mu.Lock()
-		t.Fatalf("the loop answered %d of 2 invocations (results %d, errors %d): an oversized event was dropped",
-			len(f.results)+len(f.errors), len(f.results), len(f.errors))
-	}
-	cancel()
-	<-errc
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f := runLoop(t, bigEvent(t, 7<<20), small)
 	big, err := ParseResponse(f.results["req-1"])
 	if err != nil {
 		t.Fatalf("oversized event: %v (errors %s)", err, f.errors["req-1"])
@@ -95,24 +99,7 @@ func TestOversizedEventIsAnswered(t *testing.T) {
 // the invocation unanswered.
 func TestOversizedEventWithoutBodyFails(t *testing.T) {
 	huge, _ := json.Marshal(map[string]any{"path": "/h", "headers": map[string]string{"x-pad": strings.Repeat("p", maxEventBytes+10)}})
-	f := &fakeRuntimeAPI{events: [][]byte{huge}, results: map[string][]byte{}, errors: map[string][]byte{}, done: make(chan struct{}), want: 1}
-	srv := httptest.NewServer(f)
-	defer srv.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	errc := make(chan error, 1)
-	go func() {
-		errc <- RunCustom(ctx, strings.TrimPrefix(srv.URL, "http://"), APIGInvoker(sizeHandler), 3*time.Second)
-	}()
-	select {
-	case <-f.done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("the invocation was never answered")
-	}
-	cancel()
-	<-errc
-	f.mu.Lock()
-	defer f.mu.Unlock()
+	f := runLoop(t, huge)
 	if len(f.errors) != 1 || !strings.Contains(string(f.errors["req-1"]), "limit") {
 		t.Fatalf("results %d, errors %v", len(f.results), f.errors)
 	}
@@ -193,4 +180,34 @@ func TestDropBody(t *testing.T) {
 			t.Errorf("%.40q: no error", bad)
 		}
 	}
+}
+
+// FuzzDropBody: dropBody never panics, and on a JSON object it returns a JSON
+// object with the same keys, each value unchanged or a string emptied.
+func FuzzDropBody(f *testing.F) {
+	f.Add([]byte(`{"body":"eyJhIjoxfQ==","path":"/p","headers":{"body":"h"}}`))
+	f.Add([]byte(`{"Body":"a\"b","requestContext":{"requestId":"r"},"x":[1,"body",{"body":"y"}]}`))
+	f.Add([]byte(`{"body":null,"isBase64Encoded":true}`))
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out, _, err := dropBody(bytes.NewReader(in), 1<<16)
+		var before map[string]json.RawMessage
+		if err != nil || json.Unmarshal(in, &before) != nil {
+			return
+		}
+		var after map[string]json.RawMessage
+		if err := json.Unmarshal(out, &after); err != nil {
+			t.Fatalf("%q became %q: %v", in, out, err)
+		}
+		if len(after) != len(before) {
+			t.Fatalf("%q became %q: keys differ", in, out)
+		}
+		for k, v := range before {
+			var a, b any
+			_ = json.Unmarshal(v, &b)
+			_ = json.Unmarshal(after[k], &a)
+			if _, isString := b.(string); !reflect.DeepEqual(a, b) && !(isString && a == "") {
+				t.Fatalf("%q became %q: %s changed", in, out, k)
+			}
+		}
+	})
 }
