@@ -216,8 +216,9 @@ func (e *Emulator) match(method, path string) (manifest.Route, bool) {
 }
 
 // maxRequestBody is API Gateway's default request-body limit (request_body_size,
-// 12 MB); a larger body gets the gateway's own error. Anything up to it reaches
-// the function, which answers an oversized body in its documented shape.
+// 12 MB); a larger body gets the gateway's own error. A deployment may set the
+// gateway lower; the emulator keeps the default, so anything up to it reaches the
+// function, which answers an oversized body in its documented shape.
 const maxRequestBody = 12 << 20
 
 // eventFor builds the APIG trigger event FunctionGraph would deliver for r.
