@@ -83,7 +83,7 @@ func run(addr string, instances int, verbose bool) error {
 	}
 	fmt.Printf("Press Ctrl-C to stop.\n")
 
-	srv := &http.Server{Handler: stack.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := localrun.NewServer(stack.Handler())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	select {

@@ -45,7 +45,14 @@ type Options struct {
 	Skew   time.Duration
 	Now    func() time.Time
 	Logger *slog.Logger
+	// AllowUnsignedPayload accepts requests signed as UNSIGNED-PAYLOAD, whose body
+	// the signature does not cover (SettingAllowUnsignedPayload).
+	AllowUnsignedPayload bool
 }
+
+// SettingAllowUnsignedPayload is the setting that allows UNSIGNED-PAYLOAD; a
+// refusal is logged with its name, so the operator knows what to change.
+const SettingAllowUnsignedPayload = "APIG_SIGNATURE_ALLOW_UNSIGNED_PAYLOAD"
 
 // Handler returns the APIG-triggered handler of the example API.
 func Handler(o Options) fgruntime.Handler {
@@ -53,23 +60,36 @@ func Handler(o Options) fgruntime.Handler {
 	for _, k := range o.Keys {
 		secrets[k.Key] = []byte(k.Secret)
 	}
+	// Host must be signed, as API Gateway signs it; identical signed requests are
+	// not refused, since two callers may send the same call in the same second.
 	v := apigsign.Verifier{
-		Secret: func(ak string) ([]byte, bool) { s, ok := secrets[ak]; return s, ok },
-		Now:    o.Now,
-		Skew:   o.Skew,
+		Secret:               func(ak string) ([]byte, bool) { s, ok := secrets[ak]; return s, ok },
+		Now:                  o.Now,
+		Skew:                 o.Skew,
+		RequireHost:          true,
+		AllowUnsignedPayload: o.AllowUnsignedPayload,
 	}
 	logger := o.Logger
 	if logger == nil {
 		logger = slog.Default()
 	}
 	return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		body, err := fgruntime.RawBody(req)
-		if err != nil || len(body) > MaxBody {
+		body, err := fgruntime.ReadBody(req, MaxBody)
+		switch {
+		case errors.Is(err, fgruntime.ErrBodyTooLarge):
+			logger.Warn("request body too large", "err", err.Error(), "path", req.Path,
+				"requestId", requestID(req), "sourceIp", req.RequestContext.Identity.SourceIP)
+			return reply(http.StatusRequestEntityTooLarge, map[string]string{"error_code": "BACKEND.0413", "error_msg": "request body is larger than 1 MiB"}), nil
+		case err != nil:
 			return reply(http.StatusBadRequest, map[string]string{"error_code": "BACKEND.0400", "error_msg": "request body is not acceptable"}), nil
 		}
 		if _, err := v.Verify(signedRequest(req, body)); err != nil {
-			logger.Warn("rejected an unsigned or wrongly signed request", "reason", reason(err), "path", req.Path,
-				"requestId", fgruntime.Header(req, "x-request-id"), "sourceIp", req.RequestContext.Identity.SourceIP)
+			attrs := []any{"reason", reason(err), "path", req.Path,
+				"requestId", requestID(req), "sourceIp", req.RequestContext.Identity.SourceIP}
+			if errors.Is(err, apigsign.ErrUnsignedPayload) {
+				attrs = append(attrs, "setting", SettingAllowUnsignedPayload)
+			}
+			logger.Warn("rejected an unsigned or wrongly signed request", attrs...)
 			return reply(http.StatusUnauthorized, map[string]string{"error_code": "BACKEND.0401", "error_msg": "request is not signed by API Gateway"}), nil
 		}
 		return echo(req, body), nil
@@ -79,7 +99,8 @@ func Handler(o Options) fgruntime.Handler {
 // reason names a verification failure for the log, without any key material.
 func reason(err error) string {
 	for _, e := range []error{apigsign.ErrNoAuth, apigsign.ErrMalformed, apigsign.ErrUnknownKey, apigsign.ErrDate,
-		apigsign.ErrBadSignature, apigsign.ErrHeaderMissing} {
+		apigsign.ErrBadSignature, apigsign.ErrHeaderMissing, apigsign.ErrUnsignedHost, apigsign.ErrPayloadHash,
+		apigsign.ErrUnsignedPayload} {
 		if errors.Is(err, e) {
 			return e.Error()
 		}
@@ -130,8 +151,17 @@ func echo(req events.APIGatewayProxyRequest, body []byte) events.APIGatewayProxy
 		"query":      query,
 		"bodyBytes":  len(body),
 		"bodySha256": hex.EncodeToString(sum[:]),
-		"requestId":  fgruntime.Header(req, "x-request-id"),
+		"requestId":  requestID(req),
 	})
+}
+
+// requestID is API Gateway's request id: the X-Request-Id header it sends to a
+// backend, or the trigger event's request context.
+func requestID(req events.APIGatewayProxyRequest) string {
+	if id := fgruntime.Header(req, "x-request-id"); id != "" {
+		return id
+	}
+	return req.RequestContext.RequestID
 }
 
 func reply(status int, v any) events.APIGatewayProxyResponse {

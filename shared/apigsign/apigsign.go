@@ -37,7 +37,21 @@ var (
 	ErrBadSignature  = errors.New("apigsign: signature does not match")
 	ErrUnsignedHost  = errors.New("apigsign: host is not signed")
 	ErrHeaderMissing = errors.New("apigsign: a signed header is missing")
+	// ErrPayloadHash: the signed X-Sdk-Content-Sha256 is not the hash of the body
+	// received, so the signature does not cover that body.
+	ErrPayloadHash = errors.New("apigsign: X-Sdk-Content-Sha256 does not match the body")
+	// ErrUnsignedPayload: the request was signed as UNSIGNED-PAYLOAD, which leaves
+	// the body unauthenticated, and the verifier does not allow it.
+	ErrUnsignedPayload = errors.New("apigsign: UNSIGNED-PAYLOAD is not allowed")
 )
+
+// UnsignedPayload is the X-Sdk-Content-Sha256 value of a request whose body is not
+// signed (the SDK signer sends it for bodies that are neither JSON nor BSON).
+const UnsignedPayload = "UNSIGNED-PAYLOAD"
+
+// contentSHA256 is the header that, when signed, stands for the body's hash in the
+// canonical request.
+const contentSHA256 = "x-sdk-content-sha256"
 
 // Authorization is a parsed Authorization header.
 type Authorization struct {
@@ -130,10 +144,11 @@ func CanonicalRequest(req Request, signed []string) (string, error) {
 }
 
 // payloadHash is the hex SHA-256 of the body, or the signed X-Sdk-Content-Sha256
-// value (the SDK sends UNSIGNED-PAYLOAD for multipart bodies).
+// value (the SDK sends UNSIGNED-PAYLOAD for bodies that are not JSON); Verify then
+// checks that value against the body (checkPayload).
 func payloadHash(req Request, signed []string) string {
 	for _, name := range signed {
-		if name == "x-sdk-content-sha256" {
+		if name == contentSHA256 {
 			if vals := req.Headers[name]; len(vals) > 0 {
 				return vals[0]
 			}
@@ -166,6 +181,9 @@ type Verifier struct {
 	Skew time.Duration
 	// RequireHost makes an unsigned host an error (APIG requires it).
 	RequireHost bool
+	// AllowUnsignedPayload accepts requests signed as UNSIGNED-PAYLOAD, whose body
+	// the signature does not cover; without it they fail with ErrUnsignedPayload.
+	AllowUnsignedPayload bool
 }
 
 // Verify checks req's Authorization header and returns the access key that signed it.
@@ -215,7 +233,36 @@ func (v Verifier) Verify(req Request) (string, error) {
 	if !hmac.Equal([]byte(want), []byte(strings.ToLower(auth.Signature))) {
 		return "", ErrBadSignature
 	}
+	if err := v.checkPayload(req, auth.SignedHeaders); err != nil {
+		return "", err
+	}
 	return auth.AccessKey, nil
+}
+
+// checkPayload binds the body to the signature when the canonical request used the
+// signed X-Sdk-Content-Sha256 instead of hashing the body: the value must be the
+// body's SHA-256, or UNSIGNED-PAYLOAD where that is allowed. Without this check a
+// captured request could carry any other body for as long as its date is accepted.
+func (v Verifier) checkPayload(req Request, signed []string) error {
+	if !contains(signed, contentSHA256) {
+		return nil // the canonical request hashed the body itself
+	}
+	vals := req.Headers[contentSHA256]
+	if len(vals) == 0 {
+		return ErrHeaderMissing
+	}
+	claimed := strings.TrimSpace(vals[0])
+	if claimed == UnsignedPayload {
+		if v.AllowUnsignedPayload {
+			return nil
+		}
+		return ErrUnsignedPayload
+	}
+	sum := sha256.Sum256(req.Body)
+	if !hmac.Equal([]byte(strings.ToLower(claimed)), []byte(hex.EncodeToString(sum[:]))) {
+		return ErrPayloadHash
+	}
+	return nil
 }
 
 // VerifyHTTP is Verify for an http.Request and its already-read body.

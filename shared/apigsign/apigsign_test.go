@@ -142,3 +142,46 @@ func TestEscapeAndQuery(t *testing.T) {
 		t.Fatalf("canonical uri %s", got)
 	}
 }
+
+// TestSignedContentHashBindsTheBody: when X-Sdk-Content-Sha256 is signed, the
+// canonical request carries that value instead of the body's hash, so the verifier
+// compares it with the body it received.
+func TestSignedContentHashBindsTheBody(t *testing.T) {
+	date := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	sk := []byte("sk")
+	sign := func(body []byte, contentSha string) Request {
+		req := Request{Method: "POST", Path: "/v1/x", Headers: map[string][]string{
+			"host": {"api.example.com"}, "x-sdk-date": {date.Format(DateFormat)}, "x-sdk-content-sha256": {contentSha},
+		}, Body: body}
+		signed := []string{"host", "x-sdk-content-sha256", "x-sdk-date"}
+		canonical, err := CanonicalRequest(req, signed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Headers["authorization"] = []string{"SDK-HMAC-SHA256 Access=AK, SignedHeaders=" + strings.Join(signed, ";") +
+			", Signature=" + Signature(sk, StringToSign(canonical, date.Format(DateFormat)))}
+		return req
+	}
+	v := Verifier{Secret: func(ak string) ([]byte, bool) { return sk, ak == "AK" }, Now: func() time.Time { return date }, RequireHost: true}
+	body := []byte(`{"n":1}`)
+	sum := sha256.Sum256(body)
+	good := sign(body, hex.EncodeToString(sum[:]))
+	if _, err := v.Verify(good); err != nil {
+		t.Fatalf("body matching its signed hash: %v", err)
+	}
+	good.Body = []byte(`{"n":2}`)
+	if _, err := v.Verify(good); !errors.Is(err, ErrPayloadHash) {
+		t.Errorf("other body under the signed hash: %v, want ErrPayloadHash", err)
+	}
+	if _, err := v.Verify(sign(body, strings.Repeat("ab", 32))); !errors.Is(err, ErrPayloadHash) {
+		t.Errorf("signed hash of nothing received: %v, want ErrPayloadHash", err)
+	}
+	unsigned := sign(body, UnsignedPayload)
+	if _, err := v.Verify(unsigned); !errors.Is(err, ErrUnsignedPayload) {
+		t.Errorf("UNSIGNED-PAYLOAD: %v, want ErrUnsignedPayload", err)
+	}
+	v.AllowUnsignedPayload = true
+	if _, err := v.Verify(unsigned); err != nil {
+		t.Errorf("UNSIGNED-PAYLOAD where allowed: %v", err)
+	}
+}

@@ -86,6 +86,10 @@ func provisioner(l *config.Loader) provision.Provisioner {
 	}
 }
 
+// SettingWebhookAllowHTTP allows http for the webhook URL and for the URLs the
+// application returns (local runs and tests only).
+const SettingWebhookAllowHTTP = "PROVISION_WEBHOOK_ALLOW_HTTP"
+
 // webhookSecrets reads PROVISION_WEBHOOK_SECRET (and _PREVIOUS during a change),
 // which signs webhook calls and authenticates the application's callbacks.
 func webhookSecrets(l *config.Loader) sellerhook.Secrets {
@@ -99,7 +103,7 @@ func webhookSecrets(l *config.Loader) sellerhook.Secrets {
 func webhookProvisioner(l *config.Loader) provision.Provisioner {
 	rawURL := l.Required("PROVISION_WEBHOOK_URL")
 	secrets := webhookSecrets(l)
-	allowHTTP := l.Bool("PROVISION_WEBHOOK_ALLOW_HTTP", false)
+	allowHTTP := l.Bool(SettingWebhookAllowHTTP, false)
 	if rawURL == "" {
 		return nil
 	}

@@ -35,6 +35,7 @@ func APIBackend(src config.Source) fgruntime.Handler {
 		keys = append(keys, apibackend.Key{Key: k, Secret: s})
 	}
 	skew := l.Duration("APIG_SIGNATURE_SKEW", apigsign.DefaultSkew)
+	allowUnsigned := l.Bool(apibackend.SettingAllowUnsignedPayload, false)
 	if err := l.Err(); err != nil {
 		return func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
 			logger.Error("function is misconfigured", "err", err.Error())
@@ -43,5 +44,5 @@ func APIBackend(src config.Source) fgruntime.Handler {
 				Body:    `{"error_code":"BACKEND.0503","error_msg":"service misconfigured"}`}, nil
 		}
 	}
-	return apibackend.Handler(apibackend.Options{Keys: keys, Skew: skew, Logger: logger})
+	return apibackend.Handler(apibackend.Options{Keys: keys, Skew: skew, AllowUnsignedPayload: allowUnsigned, Logger: logger})
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kgseller/kgseller/shared/aksk"
+	"github.com/kgseller/kgseller/shared/apibackend"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/fakemkt"
@@ -225,6 +226,26 @@ func TestAPIBackendAssembly(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != c.want {
 			t.Fatalf("status %d, want %d", resp.StatusCode, c.want)
+		}
+	}
+	// A text body is signed as UNSIGNED-PAYLOAD: refused unless the setting allows it.
+	for allow, want := range map[string]int{"": 401, "true": 200} {
+		h := APIBackend(config.Map(map[string]string{SettingAPIGKey: "k1", SettingAPIGSecret: "s1", "LOG_LEVEL": "error",
+			apibackend.SettingAllowUnsignedPayload: allow}))
+		srv := httptest.NewServer(fgruntime.HTTPHandler(h))
+		req, err := aksk.Request(aksk.Credentials{AK: "k1", SK: "s1"}, srv.URL, time.Now().UTC().Format(aksk.Date),
+			aksk.Call{Method: "POST", Path: "/api/v1/echo", ContentType: "text/plain", Body: []byte("text")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		srv.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s=%q: status %d, want %d", apibackend.SettingAllowUnsignedPayload, allow, resp.StatusCode, want)
 		}
 	}
 	bad := APIBackend(config.Map(map[string]string{SettingAPIGKey: "k1", "LOG_LEVEL": "error"}))

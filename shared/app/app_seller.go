@@ -19,7 +19,8 @@ func sellerAPI(src config.Source, handler func(*sellerapi.Service) fgruntime.Han
 	l := config.New(src)
 	dsn := l.Required("DB_DSN")
 	pool := store.Options{MaxOpen: l.Int("DB_MAX_OPEN", 4), MaxIdle: l.Int("DB_MAX_IDLE", 2)}
-	svc := &sellerapi.Service{Secrets: webhookSecrets(l), Box: optionalDataKey(l), EncryptedCredentials: encryptType(l) != "", Logger: logger}
+	svc := &sellerapi.Service{Secrets: webhookSecrets(l), Box: optionalDataKey(l), EncryptedCredentials: encryptType(l) != "",
+		AllowHTTP: l.Bool(SettingWebhookAllowHTTP, false), Logger: logger}
 	err := l.Err()
 	if err == nil {
 		svc.Store, err = store.Open(dsn, pool)

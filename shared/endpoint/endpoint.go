@@ -130,14 +130,14 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 		t.reason = fmt.Sprintf("headers and query of %d bytes", n)
 		return marketplace.NewResult(marketplace.BadRequest, fmt.Sprintf("request headers exceed %d bytes", MaxHeaderBytes))
 	}
-	body, err := fgruntime.RawBody(req)
-	if err != nil {
+	body, err := fgruntime.ReadBody(req, cfg.MaxBody)
+	switch {
+	case errors.Is(err, fgruntime.ErrBodyTooLarge):
+		t.reason = "body: " + err.Error()
+		return marketplace.NewResult(marketplace.BadRequest, fmt.Sprintf("request body exceeds %d bytes", cfg.MaxBody))
+	case err != nil:
 		t.reason = "body: " + err.Error()
 		return marketplace.NewResult(marketplace.BadRequest, "request body is not valid base64")
-	}
-	if len(body) > cfg.MaxBody {
-		t.reason = fmt.Sprintf("body of %d bytes", len(body))
-		return marketplace.NewResult(marketplace.BadRequest, fmt.Sprintf("request body exceeds %d bytes", cfg.MaxBody))
 	}
 	v, err := cfg.verify(req, body)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
@@ -14,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/store"
@@ -326,5 +329,26 @@ func TestCheckAnswer(t *testing.T) {
 		if _, err := CheckAnswer(r, k); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+// TestBodyDroppedByTheRuntime: a body the runtime could not keep (its event was
+// over the runtime's limit) answers 000002 in the signed shape, with nothing stored.
+func TestBodyDroppedByTheRuntime(t *testing.T) {
+	nonces := &memNonces{seen: map[string]bool{}}
+	h := handler(QuerySignature, nonces, ok)
+	signedReq := signed(strings.Repeat("x", 64), false)
+	r := httptest.NewRequest(http.MethodPost, "/saas/produce?"+url.Values{
+		"signature": {signedReq.QueryStringParameters["signature"]}, "timestamp": {signedReq.QueryStringParameters["timestamp"]},
+		"nonce": {signedReq.QueryStringParameters["nonce"]}}.Encode(), strings.NewReader(strings.Repeat("x", 64)))
+	req, err := fgruntime.RequestFromHTTP(r, 16, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := decode(t, h(req)); m["resultCode"] != "000002" || !strings.Contains(m["resultMsg"].(string), "exceeds") {
+		t.Fatalf("dropped body: %v", m)
+	}
+	if len(nonces.seen) != 0 {
+		t.Fatalf("a dropped body stored its nonce")
 	}
 }

@@ -156,7 +156,7 @@ func (e *Emulator) Invoke(ctx context.Context, name string, payload []byte) ([]b
 	if !ok {
 		return nil, fmt.Errorf("fglocal: no function %q", name)
 	}
-	return fn.invoke(ctx, payload)
+	return fn.invoke(ctx, "", payload)
 }
 
 // ServeHTTP routes a request to its function as an APIG trigger event.
@@ -169,6 +169,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	payload, err := eventFor(r, requestID)
 	if err != nil {
+		e.opts.Logger.Warn("request refused at the gateway", "function", route.Function, "requestId", requestID, "err", err)
 		apigError(w, http.StatusRequestEntityTooLarge, "APIG.0201", "Request entity too large", requestID)
 		return
 	}
@@ -178,15 +179,17 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel = context.WithTimeout(ctx, time.Duration(route.TimeoutMS)*time.Millisecond)
 		defer cancel()
 	}
-	out, err := e.fns[route.Function].invoke(ctx, payload)
+	out, err := e.fns[route.Function].invoke(ctx, requestID, payload)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
+		e.opts.Logger.Warn("backend timeout", "function", route.Function, "requestId", requestID, "timeoutMs", route.TimeoutMS)
 		apigError(w, http.StatusGatewayTimeout, "APIG.0202", "Backend timeout", requestID)
 		return
 	case errors.Is(err, errFunction):
 		apigError(w, http.StatusInternalServerError, "FGS.0500", "Function invocation failed", requestID)
 		return
 	case err != nil:
+		e.opts.Logger.Warn("backend unavailable", "function", route.Function, "requestId", requestID, "err", err)
 		apigError(w, http.StatusBadGateway, "APIG.0203", "Backend unavailable: "+err.Error(), requestID)
 		return
 	}
@@ -212,7 +215,10 @@ func (e *Emulator) match(method, path string) (manifest.Route, bool) {
 	return manifest.Route{}, false
 }
 
-// maxRequestBody mirrors the dedicated gateway's request-body limit.
+// maxRequestBody is API Gateway's default request-body limit (request_body_size,
+// 12 MB); a larger body gets the gateway's own error. A deployment may set the
+// gateway lower; the emulator keeps the default, so anything up to it reaches the
+// function, which answers an oversized body in its documented shape.
 const maxRequestBody = 12 << 20
 
 // eventFor builds the APIG trigger event FunctionGraph would deliver for r.
@@ -247,6 +253,7 @@ func eventFor(r *http.Request, requestID string) ([]byte, error) {
 
 func apigError(w http.ResponseWriter, status int, code, msg, requestID string) {
 	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", requestID)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"error_code": code, "error_msg": msg, "request_id": requestID})
 }
@@ -280,31 +287,46 @@ type function struct {
 	closed  bool
 }
 
-func (f *function) invoke(ctx context.Context, payload []byte) ([]byte, error) {
+// invoke runs one invocation. The caller's ctx bounds only the wait (API Gateway's
+// backend timeout): when it ends first the caller gets its error, but the
+// invocation runs on, as on FunctionGraph, until the function answers or overruns
+// its own timeout, which alone kills the instance. requestID (API Gateway's, empty
+// for direct invocations) is logged with what happens to the instance.
+func (f *function) invoke(ctx context.Context, requestID string, payload []byte) ([]byte, error) {
 	select {
 	case f.tokens <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
-	defer func() { <-f.tokens }()
 	inst, err := f.acquire()
 	if err != nil {
+		<-f.tokens
 		return nil, err
 	}
+	run, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
 	if f.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, f.timeout)
+		run, cancel = context.WithTimeout(run, f.timeout)
+	}
+	done := make(chan result, 1)
+	go func() {
+		defer func() { <-f.tokens }()
 		defer cancel()
+		out, err := inst.invoke(run, payload)
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errCrashed) {
+			// The platform kills an instance that overruns; a crashed one is gone anyway.
+			f.logger.Warn("function instance discarded", "function", f.name, "pid", inst.pid(), "requestId", requestID, "reason", err)
+			f.discard(inst)
+		} else {
+			f.release(inst)
+		}
+		done <- result{body: out, err: err}
+	}()
+	select {
+	case res := <-done:
+		return res.body, res.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
 	}
-	out, err := inst.invoke(ctx, payload)
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.Is(err, errCrashed) {
-		// The platform kills an instance that overruns; a crashed one is gone anyway.
-		f.logger.Warn("function instance discarded", "function", f.name, "pid", inst.pid(), "reason", err)
-		f.discard(inst)
-		return nil, err
-	}
-	f.release(inst)
-	return out, err
 }
 
 // acquire returns an idle instance or starts a new one.

@@ -1,8 +1,10 @@
 package fglocal
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -38,6 +40,8 @@ functions:
         eventData: {reqMethod: POST, path: /panic}
       - triggerTypeCode: APIG
         eventData: {reqMethod: POST, path: /sleep}
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /nap, timeout: 200}
 `
 
 func buildEcho(t *testing.T) (string, *manifest.Manifest) {
@@ -55,8 +59,13 @@ func buildEcho(t *testing.T) (string, *manifest.Manifest) {
 }
 
 func newEmulator(t *testing.T) (*Emulator, *httptest.Server) {
+	return newEmulatorWith(t, 4, nil)
+}
+
+func newEmulatorWith(t *testing.T, instances int, logger *slog.Logger) (*Emulator, *httptest.Server) {
 	dir, m := buildEcho(t)
-	e, err := New(Options{Manifest: m, BinDir: dir, Env: []string{"FROM_ENV=env", "AWS_LAMBDA_RUNTIME_API=must-be-dropped"}, MaxInstances: 4, FunctionOutput: io.Discard})
+	e, err := New(Options{Manifest: m, BinDir: dir, Env: []string{"FROM_ENV=env", "AWS_LAMBDA_RUNTIME_API=must-be-dropped"}, MaxInstances: instances,
+		FunctionOutput: io.Discard, Logger: logger})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,4 +188,67 @@ func TestInvokeRaw(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), `"body":"raw"`) {
 		t.Fatalf("Invoke = %s, %v", out, err)
 	}
+}
+
+// TestOversizedBodyAnsweredByTheFunction: a body between the runtime's event limit
+// and the gateway's 12 MB reaches the function, which answers it; the instance
+// stays. Beyond 12 MB the gateway answers itself, with the request id.
+func TestOversizedBodyAnsweredByTheFunction(t *testing.T) {
+	var logs syncBuffer
+	e, srv := newEmulatorWith(t, 4, slog.New(slog.NewTextHandler(&logs, nil)))
+	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
+	resp := post(t, srv.URL+"/echo", strings.Repeat("x", 7<<20))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("X-Pid") != pid || resp.Header.Get("X-Request-Id") == "" {
+		t.Fatalf("7 MB body: status %d, pid %s (warm %s), request id %q", resp.StatusCode, resp.Header.Get("X-Pid"), pid, resp.Header.Get("X-Request-Id"))
+	}
+	if again := post(t, srv.URL+"/echo", "after"); again.StatusCode != 200 || again.Header.Get("X-Pid") != pid {
+		t.Fatalf("after the oversized body: status %d pid %s, want the warm %s", again.StatusCode, again.Header.Get("X-Pid"), pid)
+	}
+	if got := e.Stats()["echo"]; got != 1 {
+		t.Fatalf("%d cold starts, want 1: an instance was lost", got)
+	}
+	resp = post(t, srv.URL+"/echo", strings.Repeat("x", maxRequestBody+1))
+	id := resp.Header.Get("X-Request-Id")
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || id == "" || !strings.Contains(logs.String(), id) {
+		t.Fatalf("over the gateway's limit: status %d, request id %q, logs %s", resp.StatusCode, id, logs.String())
+	}
+}
+
+// TestGatewayTimeoutKeepsTheInstance: API Gateway giving up (504) does not stop
+// the function; its instance finishes the invocation and serves the next one. The
+// 504 is logged with its request id.
+func TestGatewayTimeoutKeepsTheInstance(t *testing.T) {
+	var logs syncBuffer
+	e, srv := newEmulatorWith(t, 1, slog.New(slog.NewTextHandler(&logs, nil)))
+	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
+	resp := post(t, srv.URL+"/nap", "")
+	id := resp.Header.Get("X-Request-Id")
+	if resp.StatusCode != http.StatusGatewayTimeout || id == "" || !strings.Contains(logs.String(), id) {
+		t.Fatalf("gateway timeout: status %d, request id %q, logs %s", resp.StatusCode, id, logs.String())
+	}
+	// With one instance allowed, the next request waits for the napping one.
+	if again := post(t, srv.URL+"/echo", "after"); again.StatusCode != 200 || again.Header.Get("X-Pid") != pid {
+		t.Fatalf("after a gateway timeout: status %d pid %s, want the warm %s", again.StatusCode, again.Header.Get("X-Pid"), pid)
+	}
+	if got := e.Stats()["echo"]; got != 1 {
+		t.Fatalf("%d cold starts, want 1: the gateway timeout killed the instance", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the emulator's concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

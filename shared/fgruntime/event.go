@@ -90,6 +90,11 @@ type Event struct {
 	Path                  string          `json:"path"`
 	IsBase64Encoded       bool            `json:"isBase64Encoded"`
 	UserData              json.RawMessage `json:"user_data,omitempty"`
+
+	// bodyDropped is the length of a body the runtime dropped because the event
+	// was over its limit; the request is then marked, and its body reads as
+	// ErrBodyTooLarge.
+	bodyDropped int64
 }
 
 // UserDataKey is the key under RequestContext.Authorizer that carries APIG's
@@ -124,6 +129,9 @@ func (e Event) Request() events.APIGatewayProxyRequest {
 	req.PathParameters, _ = flatten(e.PathParameters, false)
 	if ud := userDataString(e.UserData); ud != "" {
 		req.RequestContext.Authorizer = map[string]interface{}{UserDataKey: ud}
+	}
+	if e.bodyDropped > 0 {
+		markBodyDropped(&req, e.bodyDropped)
 	}
 	return req
 }
@@ -180,7 +188,12 @@ func decodeBase64(s string) ([]byte, bool) {
 
 // RawBody returns the request body bytes, decoding base64 when the request is
 // flagged as encoded. Handlers call it so they work the same under every runtime.
+// A body the runtime had to drop (the event was over its limit) is
+// ErrBodyTooLarge.
 func RawBody(req events.APIGatewayProxyRequest) ([]byte, error) {
+	if n, ok := bodyDropped(req); ok {
+		return nil, fmt.Errorf("%w: %d bytes dropped with an event over the runtime's limit", ErrBodyTooLarge, n)
+	}
 	if !req.IsBase64Encoded {
 		return []byte(req.Body), nil
 	}

@@ -22,6 +22,9 @@ type Invocation struct {
 	RequestID  string
 	InvokeType string // sync or async
 	Agency     AgencyCredentials
+	// BodyDropped is the length of the top-level "body" the runtime dropped from
+	// an event over its limit (zero otherwise); APIGInvoker marks the request.
+	BodyDropped int64
 }
 
 type invocationKey struct{}

@@ -36,8 +36,11 @@ const (
 )
 
 const (
-	// maxEventBytes caps one invocation event; FunctionGraph's synchronous payload
-	// limit is 6 MB, so anything larger is not a real event.
+	// maxEventBytes is the most of one invocation event the runtime holds.
+	// FunctionGraph's synchronous request payload limit is 6 MB, but API Gateway
+	// accepts request bodies up to 12 MB by default, which base64 makes larger
+	// still: an event over this limit is read without its body and still answered
+	// (the handler sees ErrBodyTooLarge), never dropped.
 	maxEventBytes = 8 << 20
 	// DefaultHTTPAddr is where FunctionGraph HTTP functions must listen.
 	DefaultHTTPAddr = "127.0.0.1:8000"
@@ -80,9 +83,25 @@ func Start(h Handler) {
 	case ModeCustom:
 		err = RunCustom(ctx, os.Getenv("RUNTIME_API_ADDR"), APIGInvoker(h), invocationTimeout(os.Getenv))
 	default:
-		err = ServeHTTP(ctx, httpAddr(os.Getenv), h)
+		handler := HTTPHandler(h)
+		if behindGateway(os.Args[1:], os.Getenv) {
+			handler = GatewayHTTPHandler(h)
+		}
+		err = serve(ctx, httpAddr(os.Getenv), handler)
 	}
 	exit(err)
+}
+
+// behindGateway reports whether the binary runs as a FunctionGraph HTTP function
+// (its bootstrap passes -http or sets FG_RUNTIME_MODE=http), where API Gateway
+// sets X-Apig-Source-Ip; a binary run by hand serves whoever connects.
+func behindGateway(args []string, getenv func(string) string) bool {
+	for _, a := range args {
+		if a == "-http" || a == "--http" {
+			return true
+		}
+	}
+	return strings.EqualFold(getenv("FG_RUNTIME_MODE"), "http")
 }
 
 // StartInvoke runs a raw-payload handler (timer or asynchronous invocations).
@@ -140,6 +159,9 @@ func APIGInvoker(h Handler) InvokeFunc {
 		if err := json.Unmarshal(payload, &ev); err != nil {
 			return nil, fmt.Errorf("decoding APIG event: %w", err)
 		}
+		if inv, ok := InvocationFrom(ctx); ok && inv.BodyDropped > 0 {
+			ev.bodyDropped = inv.BodyDropped
+		}
 		resp, err := h(ctx, ev.Request())
 		if err != nil {
 			return nil, err
@@ -166,6 +188,18 @@ func RunCustom(ctx context.Context, addr string, fn InvokeFunc, timeout time.Dur
 			return ctx.Err()
 		}
 		inv, payload, err := nextInvocation(ctx, client, base)
+		var unreadable *unreadableEvent
+		if errors.As(err, &unreadable) {
+			// The invocation is taken: answer it, so the caller is not left waiting
+			// until the platform gives up on this instance.
+			slog.Error("invocation event cannot be read", "requestId", unreadable.requestID, "err", unreadable.err)
+			body, _ := json.Marshal(map[string]string{"errorMessage": unreadable.Error(), "errorType": "EventTooLarge"})
+			if err := post(ctx, client, base+"error/"+unreadable.requestID, body); err != nil {
+				slog.Error("posting invocation error", "requestId", unreadable.requestID, "err", err)
+			}
+			failures = 0
+			continue
+		}
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
@@ -219,12 +253,30 @@ func nextInvocation(ctx context.Context, client *http.Client, base string) (Invo
 	}
 	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxEventBytes+1))
 	if err != nil {
-		return Invocation{}, nil, err
+		return inv, nil, &unreadableEvent{requestID: inv.RequestID, err: err}
 	}
-	if len(payload) > maxEventBytes {
-		return Invocation{}, nil, fmt.Errorf("next invocation: event over %d bytes", maxEventBytes)
+	if len(payload) <= maxEventBytes {
+		return inv, payload, nil
 	}
+	// Too large to hold: keep everything but the body, which the handler answers
+	// for (ErrBodyTooLarge).
+	payload, dropped, err := dropBody(io.MultiReader(bytes.NewReader(payload), resp.Body), maxEventBytes)
+	if err != nil {
+		return inv, nil, &unreadableEvent{requestID: inv.RequestID, err: err}
+	}
+	inv.BodyDropped = dropped
 	return inv, payload, nil
+}
+
+// unreadableEvent is an invocation whose event could not be read: the runtime
+// reports it as the invocation's error.
+type unreadableEvent struct {
+	requestID string
+	err       error
+}
+
+func (u *unreadableEvent) Error() string {
+	return fmt.Sprintf("invocation event over the runtime's limit of %d bytes or unreadable: %v", maxEventBytes, u.err)
 }
 
 func post(ctx context.Context, client *http.Client, url string, body []byte) error {
@@ -260,11 +312,6 @@ func invokeSafely(ctx context.Context, fn InvokeFunc, payload []byte, timeout ti
 		}
 	}()
 	return fn(ctx, payload)
-}
-
-// ServeHTTP runs an APIG handler as a FunctionGraph HTTP function until ctx ends.
-func ServeHTTP(ctx context.Context, addr string, h Handler) error {
-	return serve(ctx, addr, HTTPHandler(h))
 }
 
 func serveInvokeHTTP(ctx context.Context, addr string, fn InvokeFunc) error {
@@ -304,13 +351,20 @@ func serve(ctx context.Context, addr string, h http.Handler) error {
 	}
 }
 
-// HTTPHandler translates plain HTTP requests into APIG-shaped requests, as an HTTP
-// function receives them, and writes the handler's answer back.
-func HTTPHandler(h Handler) http.Handler {
+// HTTPHandler translates plain HTTP requests into APIG-shaped requests and writes
+// the handler's answer back. The source IP is the connection's: nothing in front
+// vouches for an X-Apig-Source-Ip header, so it is an ordinary header here.
+func HTTPHandler(h Handler) http.Handler { return httpHandler(h, false) }
+
+// GatewayHTTPHandler is HTTPHandler for a FunctionGraph HTTP function, where API
+// Gateway sets X-Apig-Source-Ip to the caller's address.
+func GatewayHTTPHandler(h Handler) http.Handler { return httpHandler(h, true) }
+
+func httpHandler(h Handler, fromGateway bool) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := RequestFromHTTP(r, maxEventBytes)
+		req, err := RequestFromHTTP(r, maxEventBytes, fromGateway)
 		if err != nil {
-			http.Error(w, "request body too large or unreadable", http.StatusRequestEntityTooLarge)
+			http.Error(w, "request body unreadable", http.StatusBadRequest)
 			return
 		}
 		resp, err := func() (resp events.APIGatewayProxyResponse, err error) {
@@ -331,14 +385,17 @@ func HTTPHandler(h Handler) http.Handler {
 }
 
 // RequestFromHTTP builds the APIG-shaped request for an HTTP request, reading at
-// most limit body bytes.
-func RequestFromHTTP(r *http.Request, limit int64) (events.APIGatewayProxyRequest, error) {
+// most limit body bytes: a longer body is left unread and the request marked, so
+// the handler answers ErrBodyTooLarge in its own shape. fromGateway trusts the
+// X-Apig-Source-Ip header API Gateway sets in front of an HTTP function.
+func RequestFromHTTP(r *http.Request, limit int64, fromGateway bool) (events.APIGatewayProxyRequest, error) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
 	if err != nil {
 		return events.APIGatewayProxyRequest{}, err
 	}
+	var dropped int64
 	if int64(len(body)) > limit {
-		return events.APIGatewayProxyRequest{}, errors.New("body too large")
+		dropped, body = int64(len(body)), nil
 	}
 	headers := Values{}
 	for k, vals := range r.Header {
@@ -357,13 +414,14 @@ func RequestFromHTTP(r *http.Request, limit int64) (events.APIGatewayProxyReques
 		Path:                  r.URL.Path,
 		Headers:               headers,
 		QueryStringParameters: query,
-		RequestContext:        RequestContext{SourceIP: sourceIP(r), RequestID: r.Header.Get("X-Cff-Request-Id")},
+		RequestContext:        RequestContext{SourceIP: sourceIP(r, fromGateway), RequestID: r.Header.Get("X-Cff-Request-Id")},
+		bodyDropped:           dropped,
 	}
 	return ev.Request(), nil
 }
 
-func sourceIP(r *http.Request) string {
-	if ip := r.Header.Get("X-Apig-Source-Ip"); ip != "" {
+func sourceIP(r *http.Request, fromGateway bool) string {
+	if ip := r.Header.Get("X-Apig-Source-Ip"); fromGateway && ip != "" {
 		return ip
 	}
 	host, _, err := net.SplitHostPort(r.RemoteAddr)

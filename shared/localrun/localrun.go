@@ -166,6 +166,27 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	return s, nil
 }
 
+// Timeouts of the local run's HTTP server. Like API Gateway in front of the
+// functions, it gives a client bounded time to send its headers and its body and
+// closes keep-alive connections left idle, so slow or abandoned connections cannot
+// pile up. ReadTimeout leaves a 12 MB body (the gateway's limit) 60 s.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 60 * time.Second
+	IdleTimeout       = 60 * time.Second
+)
+
+type serverTimeouts struct{ header, read, idle time.Duration }
+
+// NewServer is the HTTP server of the local run for h (the stack's Handler).
+func NewServer(h http.Handler) *http.Server {
+	return newServer(h, serverTimeouts{header: ReadHeaderTimeout, read: ReadTimeout, idle: IdleTimeout})
+}
+
+func newServer(h http.Handler, t serverTimeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, IdleTimeout: t.idle}
+}
+
 // Local credentials of the fake open API and the emulated FunctionGraph API. They
 // are not secrets: they only ever reach this machine's fakes.
 const (

@@ -15,7 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
+
 	"github.com/kgseller/kgseller/shared/dbtest"
+	"github.com/kgseller/kgseller/shared/endpoint"
 	"github.com/kgseller/kgseller/shared/kgclient"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/localrun"
@@ -394,6 +397,92 @@ func TestNoSecretInLogsOrAnswers(t *testing.T) {
 	for _, secret := range []string{accessKey, hookSecret, dataKey, localrun.LocalSK} {
 		if strings.Contains(haystack, secret) {
 			t.Errorf("secret %q appears in logs or answers", secret[:4]+"…")
+		}
+	}
+}
+
+// TestOversizedBodyOnEveryRoute sends bodies over each function's limit (2 MB) and
+// over the runtime's event limit (7 MB, which base64 makes a 9 MB event) to every
+// route: each answers its documented error in its documented shape (000002 signed
+// for marketplace routes, 413 for the others), no function instance is lost, and
+// the answer's request id is in the function's log.
+func TestOversizedBodyOnEveryRoute(t *testing.T) {
+	dataKey, _ := secretbox.NewKey()
+	var out syncBuffer
+	stack, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
+		o.FunctionOutput = &out
+		o.Env = append(os.Environ(), "PROVISION_WEBHOOK_SECRET=hook-secret", "KG_DATA_KEY="+dataKey)
+	})
+	send := func(method, path string, size int) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(strings.Repeat("x", size)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s (%d bytes): %v", method, path, size, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	key := kgsign.NewKey([]byte("it-key"), "t")
+	warm := map[string]bool{}
+	for _, r := range stack.Emulator.Routes() {
+		method := r.Method
+		if method == "ANY" {
+			method = http.MethodPost
+		}
+		if !warm[r.Function] {
+			send(method, r.Path, 0) // the function's one cold start
+			warm[r.Function] = true
+		}
+		for _, size := range []int{2 << 20, 7 << 20} {
+			resp, body := send(method, r.Path, size)
+			what := fmt.Sprintf("%s %s (%s, %d MB)", method, r.Path, r.Function, size>>20)
+			id := resp.Header.Get("X-Request-Id")
+			var m map[string]any
+			_ = json.Unmarshal(body, &m)
+			switch {
+			case strings.HasPrefix(r.Function, "sso-"):
+				if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+					resp.Header.Get("Content-Security-Policy") == "" {
+					t.Errorf("%s: %d %s %.200s, want the 413 page", what, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+				}
+			case r.Function == "provision-callback" || r.Function == "usage-report":
+				if resp.StatusCode != http.StatusRequestEntityTooLarge || m["error"] == nil {
+					t.Errorf("%s: %d %.200s, want 413 {\"error\":…}", what, resp.StatusCode, body)
+				}
+			case r.Function == "api-backend":
+				if resp.StatusCode != http.StatusRequestEntityTooLarge || m["error_code"] != "BACKEND.0413" {
+					t.Errorf("%s: %d %.200s, want 413 BACKEND.0413", what, resp.StatusCode, body)
+				}
+			default:
+				got, err := endpoint.CheckAnswer(events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Body: string(body),
+					Headers: map[string]string{"Content-Type": resp.Header.Get("Content-Type"), "Body-Sign": resp.Header.Get("Body-Sign")}}, key)
+				if err != nil || got["resultCode"] != "000002" {
+					t.Errorf("%s: %v %v, want a signed 000002", what, got, err)
+				}
+			}
+			if id == "" {
+				t.Errorf("%s: no X-Request-Id", what)
+			} else {
+				// The log line travels through the process's stderr, the answer through
+				// the runtime API: allow the line a moment to arrive.
+				for i := 0; i < 50 && !strings.Contains(out.String(), id); i++ {
+					time.Sleep(100 * time.Millisecond)
+				}
+				if !strings.Contains(out.String(), id) {
+					t.Errorf("%s: request id %s is not in the function's log", what, id)
+				}
+			}
+		}
+	}
+	for fn, n := range stack.Emulator.Stats() {
+		if warm[fn] && n != 1 {
+			t.Errorf("%s: %d cold starts, want 1: an oversized body cost an instance", fn, n)
 		}
 	}
 }

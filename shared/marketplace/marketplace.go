@@ -6,7 +6,9 @@ package marketplace
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Code is a 6-character KooGallery result code.
@@ -83,10 +85,58 @@ func NewResult(c Code, msg string) Result {
 	if msg == "" {
 		msg = c.DefaultMessage()
 	}
-	if len(msg) > MaxMessageLen {
-		msg = msg[:MaxMessageLen]
+	return Result{ResultCode: c, ResultMsg: SafeText(msg, MaxMessageLen)}
+}
+
+// SafeText makes text from outside (an application's failure reason, a stored
+// error) inert wherever it is stored, answered or printed: C0 and C1 control
+// characters (ESC with them, so no terminal escape sequence survives), DEL and the
+// bidirectional overrides, embeddings, isolates and marks are removed; tabs and
+// line breaks become spaces; invalid UTF-8 becomes U+FFFD. The result is cut to
+// max characters when max is positive. Storing and printing both use it, so text
+// is inert whichever path it takes.
+func SafeText(s string, max int) string {
+	clean := true
+	for _, r := range s {
+		if r == utf8.RuneError || Unsafe(r) {
+			clean = false
+			break
+		}
 	}
-	return Result{ResultCode: c, ResultMsg: msg}
+	if clean && (max <= 0 || utf8.RuneCountInString(s) <= max) {
+		return s
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range s {
+		if max > 0 && n == max {
+			break
+		}
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			r = ' '
+		case Unsafe(r):
+			continue
+		}
+		b.WriteRune(r)
+		n++
+	}
+	return b.String()
+}
+
+// Unsafe reports whether r is a character SafeText removes: a C0 or C1 control
+// character, DEL, or a bidirectional formatting character (which can make a
+// terminal or a page show text in another order than it is stored).
+func Unsafe(r rune) bool {
+	switch {
+	case r < 0x20, r >= 0x7f && r < 0xa0:
+		return true
+	case r == 0x061c, r == 0x200e, r == 0x200f, // Arabic letter mark, LRM, RLM
+		r >= 0x202a && r <= 0x202e, // embeddings and overrides
+		r >= 0x2066 && r <= 0x2069: // isolates
+		return true
+	}
+	return false
 }
 
 // Error is a failure that maps to a specific result code, such as a bad parameter.

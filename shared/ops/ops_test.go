@@ -426,3 +426,38 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("unreachable database: exit %d: %s", code, errs)
 	}
 }
+
+// TestRenderingIsInert: whatever text the database holds (a reason an application
+// sent, an error it caused, a detail), ops prints no control character, escape
+// sequence or bidi override, in tables or in JSON.
+func TestRenderingIsInert(t *testing.T) {
+	f := newFixture(t)
+	const hostile = "boom\x1b[2J\x1b]0;owned\x07\u009b31m\u202Eevil\u202C\u2066x\u2069\r\nend"
+	for _, q := range []string{
+		"UPDATE instances SET fail_reason = ? WHERE instance_id = '" + f.failedID + "'",
+		"UPDATE jobs SET last_error = ? WHERE id = " + strconv.FormatInt(f.deadJob, 10),
+	} {
+		if _, err := f.st.DB().Exec(q, hostile); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := f.st.DB().Exec("UPDATE instance_orders SET detail = ? WHERE order_id = ?",
+		`{"note":"`+"\u009b2J\u202E"+`"}`, f.renewOrder); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"instances"}, {"jobs"}, {"orders"}, {"history", "-order", "CS-OPS-DEAD"}, {"history", "-order", f.renewOrder},
+		{"-json", "instances"}, {"-json", "jobs"}, {"-json", "orders"}, {"-json", "history", "-order", "CS-OPS-DEAD"},
+	} {
+		out := f.ok(t, args...)
+		if !strings.Contains(out, "boom") && !strings.Contains(out, "note") {
+			t.Errorf("ops %s: the stored text is not shown at all:\n%s", strings.Join(args, " "), out)
+		}
+		for _, r := range out {
+			if (r < 0x20 && r != '\n') || (r >= 0x7f && r < 0xa0) || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) {
+				t.Errorf("ops %s prints %U:\n%q", strings.Join(args, " "), r, out)
+				break
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -9,6 +10,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/kgseller/kgseller/shared/marketplace"
 )
 
 // output writes either aligned tables or JSON.
@@ -17,10 +20,26 @@ type output struct {
 	json bool
 }
 
+// encode writes v as indented JSON. encoding/json escapes C0 controls but writes
+// DEL, C1 controls and bidi formatting characters as they are; those are escaped
+// too, so a terminal showing the JSON shows the data, never acts on it.
 func (o *output) encode(v any) error {
-	enc := json.NewEncoder(o.w)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	return enc.Encode(v)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	var out strings.Builder
+	for _, r := range buf.String() {
+		if r != '\n' && marketplace.Unsafe(r) {
+			fmt.Fprintf(&out, "\\u%04x", r)
+			continue
+		}
+		out.WriteRune(r)
+	}
+	_, err := io.WriteString(o.w, out.String())
+	return err
 }
 
 type table struct {
@@ -33,11 +52,13 @@ func (o *output) table(headers ...string) *table {
 	return t
 }
 
-// row writes one row; tabs and newlines inside values would break the alignment
-// and are replaced by spaces.
+// row writes one row. Every cell is made inert (marketplace.SafeText): values
+// come from the database, some from outside, and must neither move the cursor nor
+// reorder text on the operator's terminal; tabs and line breaks become spaces,
+// which also keeps the alignment.
 func (t *table) row(cells ...string) {
 	for i, c := range cells {
-		c = strings.NewReplacer("\t", " ", "\n", " ", "\r", " ").Replace(c)
+		c = marketplace.SafeText(c, 0)
 		if c == "" {
 			c = "-"
 		}
@@ -129,10 +150,10 @@ func (o *output) count(n int, what string) error {
 }
 
 func (o *output) history(h History) error {
-	fmt.Fprintf(o.w, "History of %s\n", h.Query)
+	fmt.Fprintf(o.w, "History of %s\n", marketplace.SafeText(h.Query, 0))
 	for _, ih := range h.Instances {
 		i := ih.Instance
-		fmt.Fprintf(o.w, "\nInstance %s (%s)\n", i.InstanceID, ih.Relation)
+		fmt.Fprintf(o.w, "\nInstance %s (%s)\n", marketplace.SafeText(i.InstanceID, 0), ih.Relation)
 		kv := o.table("  FIELD", "VALUE")
 		kv.row("  created by", i.OrderID+" / "+i.OrderLineID+" (businessId "+i.BusinessID+")")
 		kv.row("  state / status", i.State+" / "+i.Status)

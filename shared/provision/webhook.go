@@ -25,6 +25,9 @@ type Webhook struct {
 	Secrets sellerhook.Secrets
 	HTTP    *http.Client
 	Now     func() time.Time
+	// AllowHTTP accepts http URLs, for the webhook and in the application's
+	// answers (local runs and tests only).
+	AllowHTTP bool
 }
 
 // NewWebhook checks the URL (https unless allowHTTP, which only the local run and
@@ -35,8 +38,9 @@ func NewWebhook(rawURL string, secrets sellerhook.Secrets, allowHTTP bool) (*Web
 		return nil, errors.New("provision: the webhook URL must be an absolute https URL")
 	}
 	return &Webhook{
-		URL:     rawURL,
-		Secrets: secrets,
+		URL:       rawURL,
+		Secrets:   secrets,
+		AllowHTTP: allowHTTP,
 		HTTP: &http.Client{
 			Timeout: 10 * time.Second,
 			Transport: &http.Transport{
@@ -51,6 +55,35 @@ func NewWebhook(rawURL string, secrets sellerhook.Secrets, allowHTTP bool) (*Web
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 	}, nil
+}
+
+// CheckURL checks a URL the application hands over (frontEndUrl, adminUrl,
+// dashboardUrl), which buyers will open from the marketplace: it must be an
+// absolute https URL (http only with allowHTTP), without user information or
+// control characters. The error names the field, for the application to read.
+func CheckURL(field, raw string, allowHTTP bool) error {
+	u, err := url.Parse(raw)
+	want := "an absolute https URL"
+	if allowHTTP {
+		want = "an absolute https or http URL"
+	}
+	if err != nil || u.Host == "" || u.User != nil || marketplace.SafeText(raw, 0) != raw ||
+		(u.Scheme != "https" && !(allowHTTP && u.Scheme == "http")) {
+		return fmt.Errorf("%s must be %s", field, want)
+	}
+	return nil
+}
+
+// CheckAppURLs applies CheckURL to the URLs of an application's access information;
+// adminUrl may be empty.
+func CheckAppURLs(app marketplace.AppInfo, allowHTTP bool) error {
+	if err := CheckURL("frontEndUrl", app.FrontEndURL, allowHTTP); err != nil {
+		return err
+	}
+	if app.AdminURL != "" {
+		return CheckURL("adminUrl", app.AdminURL, allowHTTP)
+	}
+	return nil
 }
 
 // Event is the JSON body of a webhook call.
@@ -165,7 +198,7 @@ func (w *Webhook) post(ctx context.Context, ev Event) (int, answer, error) {
 	if !code.Valid() || code == marketplace.Success {
 		code = marketplace.InternalError
 	}
-	reason := a.Reason
+	reason := marketplace.SafeText(a.Reason, marketplace.MaxMessageLen)
 	if reason == "" {
 		reason = fmt.Sprintf("webhook %s answered HTTP %d", ev.Type, resp.StatusCode)
 	}
@@ -183,6 +216,9 @@ func (w *Webhook) Provision(ctx context.Context, req Request) (*marketplace.AppI
 		return nil, nil
 	}
 	app := a.AppInfo
+	if err := CheckAppURLs(app, w.AllowHTTP); err != nil {
+		return nil, &Permanent{Code: marketplace.InternalError, Reason: "the application's answer: " + err.Error()}
+	}
 	return &app, nil
 }
 
@@ -202,7 +238,7 @@ func (w *Webhook) CheckChange(ctx context.Context, inst marketplace.Instance, ta
 		return err
 	}
 	if a.Allowed != nil && !*a.Allowed {
-		reason := a.Reason
+		reason := marketplace.SafeText(a.Reason, marketplace.MaxMessageLen)
 		if reason == "" {
 			reason = "the application does not allow this change"
 		}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -159,5 +160,73 @@ func TestWebhookURLRules(t *testing.T) {
 		t.Fatalf("a redirect answer was treated as success")
 	} else if _, ok := IsPermanent(err); !ok {
 		t.Fatalf("redirect: %v, want a permanent failure", err)
+	}
+}
+
+// hostile is text an application might pass on: a terminal escape that clears the
+// screen, a C1 control, a right-to-left override and a newline.
+const hostile = "sold\x1b[2J\x1b]0;owned\x07 out\u009b31m \u202Eevil\u202C\nnext"
+
+// inert reports a control character, an escape sequence's ESC or a bidi
+// override left in s.
+func inert(t *testing.T, what, s string) {
+	t.Helper()
+	if strings.ContainsAny(s, "\x1b\a\r\n\u009b\u202e\u202c") {
+		t.Errorf("%s keeps control characters: %q", what, s)
+	}
+}
+
+// TestWebhookReasonsAreInert: the reasons an application gives (a 4xx answer's
+// reason, a refused change) reach operators and the marketplace without control
+// characters.
+func TestWebhookReasonsAreInert(t *testing.T) {
+	secrets, _ := sellerhook.NewSecrets("s")
+	reason, _ := json.Marshal(hostile)
+	rec := &receiver{secrets: secrets, status: 409, body: `{"resultCode":"000106","reason":` + string(reason) + `}`}
+	_, err := newWebhook(t, rec).Provision(context.Background(), request())
+	p, ok := IsPermanent(err)
+	if !ok {
+		t.Fatalf("4xx answer: %v", err)
+	}
+	inert(t, "4xx reason", p.Reason)
+	if !strings.Contains(p.Reason, "sold") || !strings.Contains(p.Reason, "out") {
+		t.Errorf("reason lost its text: %q", p.Reason)
+	}
+	rec.status, rec.body = 200, `{"allowed":false,"reason":`+string(reason)+`}`
+	if p, ok := IsPermanent(newWebhook(t, rec).CheckChange(context.Background(), request().Instance, Product{ProductID: "P2"})); !ok {
+		t.Fatal("change refusal is not permanent")
+	} else {
+		inert(t, "change refusal", p.Reason)
+	}
+}
+
+// TestWebhookAnswerURLs: the URLs an application returns must be absolute https
+// URLs (http only where the webhook itself may be http, the local run); anything
+// else fails the provisioning with a reason that names the field.
+func TestWebhookAnswerURLs(t *testing.T) {
+	secrets, _ := sellerhook.NewSecrets("s")
+	for _, c := range []struct {
+		body      string
+		allowHTTP bool
+		field     string
+	}{
+		{`{"frontEndUrl":"javascript:alert(1)"}`, true, "frontEndUrl"},
+		{`{"frontEndUrl":"/relative/path"}`, true, "frontEndUrl"},
+		{`{"frontEndUrl":"https://app.example.com/","adminUrl":"data:text/html,x"}`, true, "adminUrl"},
+		{`{"frontEndUrl":"http://app.example.com/"}`, false, "frontEndUrl"},
+		{`{"frontEndUrl":"https://app.example.com/\u202Egpj.exe"}`, true, "frontEndUrl"},
+	} {
+		rec := &receiver{secrets: secrets, status: 200, body: c.body}
+		w := newWebhook(t, rec)
+		w.AllowHTTP = c.allowHTTP
+		app, err := w.Provision(context.Background(), request())
+		p, ok := IsPermanent(err)
+		if !ok || !strings.Contains(p.Reason, c.field) || !strings.Contains(p.Reason, "https") {
+			t.Errorf("%s: app %+v, err %v; want a permanent failure naming %s", c.body, app, err, c.field)
+		}
+	}
+	rec := &receiver{secrets: secrets, status: 200, body: `{"frontEndUrl":"http://127.0.0.1:9000/t/1","adminUrl":"https://admin.example.com/"}`}
+	if app, err := newWebhook(t, rec).Provision(context.Background(), request()); err != nil || app == nil {
+		t.Fatalf("http where allowed: %+v, %v", app, err)
 	}
 }

@@ -30,6 +30,10 @@ import (
 // MaxBody bounds a callback or report.
 const MaxBody = 64 << 10
 
+// NonceScope is the scope under which the signatures of accepted calls are kept
+// in the nonces table: a signature seen again within its tolerance is a replay.
+const NonceScope = "seller"
+
 // Service holds what the handlers need.
 type Service struct {
 	Store   *store.Store
@@ -39,8 +43,11 @@ type Service struct {
 	// EncryptedCredentials applies the encrypted-field length limit (see
 	// fulfil.CheckAppInfo).
 	EncryptedCredentials bool
-	Logger               *slog.Logger
-	Now                  func() time.Time
+	// AllowHTTP accepts http URLs from the application (the local run); otherwise
+	// frontEndUrl, adminUrl and dashboardUrl must be https.
+	AllowHTTP bool
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
 func (s *Service) now() time.Time {
@@ -66,7 +73,7 @@ func problem(status int, msg string) events.APIGatewayProxyResponse {
 
 // handler wraps an operation with the body limit, authentication, panic recovery
 // and a log line.
-func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.Object) events.APIGatewayProxyResponse) fgruntime.Handler {
+func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.Object, signed sellerhook.Signed) events.APIGatewayProxyResponse) fgruntime.Handler {
 	logger := s.Logger
 	if logger == nil {
 		logger = slog.Default()
@@ -83,11 +90,16 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 		if req.HTTPMethod != "" && req.HTTPMethod != http.MethodPost {
 			return problem(http.StatusMethodNotAllowed, "use POST"), nil
 		}
-		body, err := fgruntime.RawBody(req)
-		if err != nil || len(body) > MaxBody {
-			return problem(http.StatusBadRequest, "body is not readable or larger than 64 KiB"), nil
+		body, err := fgruntime.ReadBody(req, MaxBody)
+		switch {
+		case errors.Is(err, fgruntime.ErrBodyTooLarge):
+			logger.Warn("seller API body too large", "op", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)
+			return problem(http.StatusRequestEntityTooLarge, "body is larger than 64 KiB"), nil
+		case err != nil:
+			return problem(http.StatusBadRequest, "body is not readable"), nil
 		}
-		if err := s.Secrets.Verify(fgruntime.Header(req, sellerhook.Header), body, s.now(), 0); err != nil {
+		signed, err := s.Secrets.VerifySigned(fgruntime.Header(req, sellerhook.Header), body, s.now(), sellerhook.DefaultTolerance)
+		if err != nil {
 			return problem(http.StatusUnauthorized, "signature: "+strings.TrimPrefix(err.Error(), "sellerhook: ")), nil
 		}
 		o, err := reqbody.Parse(body)
@@ -96,7 +108,18 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 		}
 		ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
 		defer cancel()
-		return run(ctx, o), nil
+		// The signature is kept until its timestamp leaves the tolerance window (and a
+		// minute more), so a captured call sent again is refused; every send,
+		// a retry included, must be signed anew.
+		expires := signed.Time.Add(sellerhook.DefaultTolerance + time.Minute)
+		if err := s.Store.RememberNonce(ctx, NonceScope, signed.Signature, expires); err != nil {
+			if errors.Is(err, store.ErrReplay) {
+				return problem(http.StatusUnauthorized, "signature: already used; sign every request anew"), nil
+			}
+			logger.Error("remembering the signature", "op", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)
+			return problem(http.StatusInternalServerError, "internal error"), nil
+		}
+		return run(ctx, o, signed), nil
 	}
 }
 
@@ -108,7 +131,7 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 // Only an instance still provisioning changes; a repeated callback answers 200
 // with "changed": false.
 func (s *Service) CallbackHandler() fgruntime.Handler {
-	return s.handler("provision-callback", func(ctx context.Context, o reqbody.Object) events.APIGatewayProxyResponse {
+	return s.handler("provision-callback", func(ctx context.Context, o reqbody.Object, _ sellerhook.Signed) events.APIGatewayProxyResponse {
 		id, err := o.ID("instanceId", 64, true)
 		if err != nil {
 			return problem(http.StatusBadRequest, marketplace.ResultFor(err).ResultMsg)
@@ -127,6 +150,9 @@ func (s *Service) CallbackHandler() fgruntime.Handler {
 			info, err := appInfoFrom(a)
 			if err != nil {
 				return problem(http.StatusBadRequest, marketplace.ResultFor(err).ResultMsg)
+			}
+			if err := provision.CheckAppURLs(info, s.AllowHTTP); err != nil {
+				return problem(http.StatusBadRequest, err.Error())
 			}
 			if sealed, err = fulfil.SealAppInfo(s.Box, id, info, s.EncryptedCredentials); err != nil {
 				if p, ok := provision.IsPermanent(err); ok {
@@ -149,6 +175,8 @@ func (s *Service) CallbackHandler() fgruntime.Handler {
 			if !c.Valid() || c == marketplace.Success || c == marketplace.Processing {
 				c = marketplace.InternalError
 			}
+			// The reason reaches operators' terminals and the marketplace's resultMsg.
+			reason = marketplace.SafeText(reason, marketplace.MaxMessageLen)
 			if reason == "" {
 				reason = "provisioning failed"
 			}
@@ -196,11 +224,11 @@ var usageValue = regexp.MustCompile(`^[0-9]{1,8}(\.[0-9]{1,4})?$`)
 //	{"instanceId":"…","usageValue":12.5,"statisticalTime":"20241121090846123",
 //	 "relatedInstanceId":"…","dashboardUrl":"https://…"}
 //
-// statisticalTime (UTC yyyyMMddHHmmssSSS) defaults to now. A report older than the
-// stored one is accepted and ignored.
+// statisticalTime (UTC yyyyMMddHHmmssSSS) defaults to the signature's timestamp. A
+// report older than the stored one is accepted and ignored.
 func (s *Service) UsageHandler() fgruntime.Handler {
-	return s.handler("usage-report", func(ctx context.Context, o reqbody.Object) events.APIGatewayProxyResponse {
-		u, err := s.usageFrom(o)
+	return s.handler("usage-report", func(ctx context.Context, o reqbody.Object, signed sellerhook.Signed) events.APIGatewayProxyResponse {
+		u, err := s.usageFrom(o, signed.Time)
 		if err != nil {
 			return problem(http.StatusBadRequest, marketplace.ResultFor(err).ResultMsg)
 		}
@@ -215,7 +243,9 @@ func (s *Service) UsageHandler() fgruntime.Handler {
 	})
 }
 
-func (s *Service) usageFrom(o reqbody.Object) (marketplace.Usage, error) {
+// usageFrom reads a report; signedAt, the signature's timestamp, is its
+// statistical time when it names none.
+func (s *Service) usageFrom(o reqbody.Object, signedAt time.Time) (marketplace.Usage, error) {
 	bad := func(format string, args ...any) error {
 		return marketplace.Errorf(marketplace.BadRequest, format, args...)
 	}
@@ -230,6 +260,11 @@ func (s *Service) usageFrom(o reqbody.Object) (marketplace.Usage, error) {
 	if u.DashboardURL, err = o.String("dashboardUrl", 512, false); err != nil {
 		return u, err
 	}
+	if u.DashboardURL != "" {
+		if err := provision.CheckURL("dashboardUrl", u.DashboardURL, s.AllowHTTP); err != nil {
+			return u, bad("%s", err.Error())
+		}
+	}
 	raw, ok := o["usageValue"]
 	if !ok {
 		return u, bad("usageValue is required")
@@ -239,7 +274,9 @@ func (s *Service) usageFrom(o reqbody.Object) (marketplace.Usage, error) {
 		return u, bad("usageValue must be a non-negative number with at most 8 integer and 4 fraction digits")
 	}
 	u.Value = text
-	u.StatisticalTime = s.now().UTC()
+	// Without statisticalTime a report counts at the time it was signed, never at
+	// its arrival: a late delivery then cannot pass a newer report.
+	u.StatisticalTime = signedAt.UTC()
 	if ts, err := o.String("statisticalTime", 17, false); err != nil {
 		return u, err
 	} else if ts != "" {

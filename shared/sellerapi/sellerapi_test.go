@@ -43,19 +43,11 @@ func newEnv(t *testing.T) *env {
 
 func (e *env) post(h func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), body string, sign bool) (int, map[string]any) {
 	e.t.Helper()
-	req := events.APIGatewayProxyRequest{HTTPMethod: "POST", Body: body, Headers: map[string]string{}}
+	signature := ""
 	if sign {
-		req.Headers["kg-signature"] = e.secrets.Sign([]byte(body), time.Now())
+		signature = e.secrets.Sign([]byte(body), time.Now())
 	}
-	resp, err := h(context.Background(), req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
-		e.t.Fatalf("body %q: %v", resp.Body, err)
-	}
-	return resp.StatusCode, m
+	return e.send(h, body, signature)
 }
 
 // query runs queryInstance through the signed endpoint, as the marketplace would.
@@ -128,9 +120,9 @@ func TestCallbackFailureAndErrors(t *testing.T) {
 		sign   bool
 		status int
 	}{
-		"unsigned":       {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"x"}}`, false, 401},
-		"unknown":        {`{"instanceId":"nope","appInfo":{"frontEndUrl":"x"}}`, true, 404},
-		"both":           {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"x"},"failed":{}}`, true, 400},
+		"unsigned":       {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"https://app.example.com/"}}`, false, 401},
+		"unknown":        {`{"instanceId":"nope","appInfo":{"frontEndUrl":"https://app.example.com/"}}`, true, 404},
+		"both":           {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"https://app.example.com/"},"failed":{}}`, true, 400},
 		"neither":        {`{"instanceId":"i-f"}`, true, 400},
 		"no frontEndUrl": {`{"instanceId":"i-f","appInfo":{"adminUrl":"x"}}`, true, 400},
 		"long url":       {`{"instanceId":"i-f","appInfo":{"frontEndUrl":"` + strings.Repeat("u", 513) + `"}}`, true, 400},
@@ -187,5 +179,188 @@ func TestUsageReports(t *testing.T) {
 	}
 	if status, _ := e.post(h, `{"instanceId":"ghost","usageValue":1}`, true); status != 404 {
 		t.Errorf("unknown instance: %d", status)
+	}
+}
+
+// send posts body with a given KG-Signature header.
+func (e *env) send(h func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error), body, signature string) (int, map[string]any) {
+	e.t.Helper()
+	resp, err := h(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Body: body,
+		Headers: map[string]string{"kg-signature": signature}, RequestContext: events.APIGatewayProxyRequestContext{RequestID: "req-test"}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(resp.Body), &m); err != nil {
+		e.t.Fatalf("body %q: %v", resp.Body, err)
+	}
+	return resp.StatusCode, m
+}
+
+func (e *env) usageValue(id string) any {
+	e.t.Helper()
+	q := e.query(id, "")
+	info, _ := q["info"].([]any)
+	if len(info) == 0 {
+		e.t.Fatalf("query %s: %v", id, q)
+	}
+	usage, _ := info[0].(map[string]any)["usageInfo"].([]any)
+	if len(usage) != 1 {
+		e.t.Fatalf("usageInfo %v", usage)
+	}
+	return usage[0].(map[string]any)["usageValue"]
+}
+
+// TestReplayedUsageReportRefused: a captured usage report sent again within the
+// signature's tolerance is refused, and a report without statisticalTime counts
+// at the time it was signed, so neither a replay nor a late delivery moves usage
+// back (100 → 150 must not return to 100).
+func TestReplayedUsageReportRefused(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-rp")
+	if _, err := e.st.CompleteByCallback(context.Background(), "i-rp", &marketplace.AppInfo{FrontEndURL: "https://x"}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	clock := time.Now()
+	e.svc.Now = func() time.Time { return clock }
+	h := e.svc.UsageHandler()
+
+	first := `{"instanceId":"i-rp","usageValue":100}`
+	firstSig := e.secrets.Sign([]byte(first), clock)
+	if status, m := e.send(h, first, firstSig); status != 200 {
+		t.Fatalf("first report: %d %v", status, m)
+	}
+	clock = clock.Add(2 * time.Second)
+	second := `{"instanceId":"i-rp","usageValue":150}`
+	if status, m := e.send(h, second, e.secrets.Sign([]byte(second), clock)); status != 200 {
+		t.Fatalf("second report: %d %v", status, m)
+	}
+	clock = clock.Add(2 * time.Second)
+	status, m := e.send(h, first, firstSig)
+	if status != 401 {
+		t.Errorf("replayed report: %d %v, want 401", status, m)
+	}
+	if v := e.usageValue("i-rp"); v != float64(150) {
+		t.Fatalf("usage after the replay: %v, want 150", v)
+	}
+
+	// Two reports signed in order but delivered in reverse: the later-signed one
+	// stays, as the signature's timestamp is the report's statistical time.
+	clock = clock.Add(10 * time.Second)
+	older := `{"instanceId":"i-rp","usageValue":160}`
+	olderSig := e.secrets.Sign([]byte(older), clock)
+	clock = clock.Add(time.Second)
+	newer := `{"instanceId":"i-rp","usageValue":170}`
+	if status, m := e.send(h, newer, e.secrets.Sign([]byte(newer), clock)); status != 200 {
+		t.Fatalf("newer report: %d %v", status, m)
+	}
+	clock = clock.Add(time.Second)
+	if status, m := e.send(h, older, olderSig); status != 200 {
+		t.Fatalf("older report delivered late: %d %v (accepted and ignored)", status, m)
+	}
+	if v := e.usageValue("i-rp"); v != float64(170) {
+		t.Fatalf("usage after a late older report: %v, want 170", v)
+	}
+}
+
+// TestReplayedCallbackRefused: the same signed callback twice is a replay.
+func TestReplayedCallbackRefused(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-rc")
+	h := e.svc.CallbackHandler()
+	body := `{"instanceId":"i-rc","failed":{"resultCode":"000106","reason":"sold out"}}`
+	sig := e.secrets.Sign([]byte(body), time.Now())
+	if status, m := e.send(h, body, sig); status != 200 || m["changed"] != true {
+		t.Fatalf("callback: %d %v", status, m)
+	}
+	if status, m := e.send(h, body, sig); status != 401 {
+		t.Fatalf("replayed callback: %d %v, want 401", status, m)
+	}
+}
+
+const hostile = "no capacity\x1b[2J\x1b]0;owned\x07\u009b31m \u202Eevil\u202C\r\nnext"
+
+// inert reports a control character, an escape sequence's ESC or a bidi
+// override left in s.
+func inert(t *testing.T, what, s string) {
+	t.Helper()
+	if strings.ContainsAny(s, "\x1b\a\r\n\u009b\u202e\u202c") {
+		t.Errorf("%s keeps control characters: %q", what, s)
+	}
+}
+
+// TestCallbackReasonIsInert: a failure reason from the application is stored and
+// answered to the marketplace without control characters.
+func TestCallbackReasonIsInert(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-esc")
+	reason, _ := json.Marshal(hostile)
+	body := `{"instanceId":"i-esc","failed":{"resultCode":"000100","reason":` + string(reason) + `}}`
+	if status, m := e.post(e.svc.CallbackHandler(), body, true); status != 200 {
+		t.Fatalf("callback: %d %v", status, m)
+	}
+	inst, err := e.st.Instance(context.Background(), "i-esc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	inert(t, "stored reason", inst.FailReason)
+	if !strings.Contains(inst.FailReason, "no capacity") {
+		t.Errorf("stored reason lost its text: %q", inst.FailReason)
+	}
+	q := e.query("i-esc", "")
+	msg, _ := q["resultMsg"].(string)
+	if q["resultCode"] != "000100" {
+		t.Fatalf("query of the failed instance: %v", q)
+	}
+	inert(t, "resultMsg", msg)
+}
+
+// TestApplicationURLsMustBeHTTPS: the URLs the application hands over are refused
+// with a clear 400 unless they are absolute https URLs (http only when allowed).
+func TestApplicationURLsMustBeHTTPS(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-url")
+	if _, err := e.st.CompleteByCallback(context.Background(), "i-url", &marketplace.AppInfo{FrontEndURL: "https://x"}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	e.pending("i-url2")
+	cb, usage := e.svc.CallbackHandler(), e.svc.UsageHandler()
+	for _, c := range []struct {
+		h     func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error)
+		body  string
+		field string
+	}{
+		{cb, `{"instanceId":"i-url2","appInfo":{"frontEndUrl":"javascript:alert(document.cookie)"}}`, "frontEndUrl"},
+		{cb, `{"instanceId":"i-url2","appInfo":{"frontEndUrl":"//evil.example.com/"}}`, "frontEndUrl"},
+		{cb, `{"instanceId":"i-url2","appInfo":{"frontEndUrl":"http://app.example.com/"}}`, "frontEndUrl"},
+		{cb, `{"instanceId":"i-url2","appInfo":{"frontEndUrl":"https://app.example.com/","adminUrl":"file:///etc/passwd"}}`, "adminUrl"},
+		{usage, `{"instanceId":"i-url","usageValue":1,"dashboardUrl":"javascript:alert(1)"}`, "dashboardUrl"},
+		{usage, `{"instanceId":"i-url","usageValue":1,"dashboardUrl":"http://dash.example.com/"}`, "dashboardUrl"},
+	} {
+		status, m := e.post(c.h, c.body, true)
+		msg, _ := m["error"].(string)
+		if status != 400 || !strings.Contains(msg, c.field) || !strings.Contains(msg, "https") {
+			t.Errorf("%s: %d %v, want 400 naming %s", c.body, status, m, c.field)
+		}
+	}
+	if inst, _ := e.st.Instance(context.Background(), "i-url2"); inst.State != marketplace.Provisioning {
+		t.Fatalf("a refused callback changed the instance: %+v", inst)
+	}
+	// The local run allows http.
+	e.svc.AllowHTTP = true
+	if status, m := e.post(e.svc.UsageHandler(), `{"instanceId":"i-url","usageValue":2,"dashboardUrl":"http://127.0.0.1:8080/d"}`, true); status != 200 {
+		t.Fatalf("http dashboard where allowed: %d %v", status, m)
+	}
+}
+
+// TestOversizedBody: a body over 64 KiB answers 413 in the seller API's shape.
+func TestOversizedBody(t *testing.T) {
+	e := newEnv(t)
+	for _, h := range []func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error){
+		e.svc.CallbackHandler(), e.svc.UsageHandler()} {
+		status, m := e.post(h, `{"instanceId":"`+strings.Repeat("i", sellerapi.MaxBody)+`"}`, true)
+		if status != 413 || m["error"] == nil {
+			t.Errorf("oversized body: %d %v, want 413", status, m)
+		}
 	}
 }

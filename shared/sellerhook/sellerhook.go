@@ -73,10 +73,25 @@ func (s Secrets) String() string { return "sellerhook.Secrets{[redacted]}" }
 // Format keeps every fmt verb, %#v and %x included, redacted.
 func (s Secrets) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(s.String())) }
 
+// Signed is what a verified signature establishes: when the message was signed,
+// and the signature itself (the HMAC that matched, in lower-case hex), which is
+// the same for every copy of the message and so identifies a replay.
+type Signed struct {
+	Time      time.Time
+	Signature string
+}
+
 // Verify checks a header value against body, accepting any configured secret.
 func (s Secrets) Verify(header string, body []byte, now time.Time, tolerance time.Duration) error {
+	_, err := s.VerifySigned(header, body, now, tolerance)
+	return err
+}
+
+// VerifySigned is Verify that also returns the signing time and the matched
+// signature, for receivers that refuse replays and date what they store.
+func (s Secrets) VerifySigned(header string, body []byte, now time.Time, tolerance time.Duration) (Signed, error) {
 	if len(s.keys) == 0 {
-		return ErrNoSecret
+		return Signed{}, ErrNoSecret
 	}
 	if tolerance <= 0 {
 		tolerance = DefaultTolerance
@@ -99,22 +114,23 @@ func (s Secrets) Verify(header string, body []byte, now time.Time, tolerance tim
 	}
 	n, err := strconv.ParseInt(ts, 10, 64)
 	if err != nil || len(sigs) == 0 {
-		return ErrNoSignature
+		return Signed{}, ErrNoSignature
 	}
-	if d := now.Sub(time.Unix(n, 0)); d > tolerance || d < -tolerance {
-		return ErrTooOld
+	signedAt := time.Unix(n, 0)
+	if d := now.Sub(signedAt); d > tolerance || d < -tolerance {
+		return Signed{}, ErrTooOld
 	}
-	ok := false
+	var matched []byte
 	for _, key := range s.keys {
 		want := mac(key, ts, body)
 		for _, sig := range sigs {
-			if hmac.Equal(want, sig) {
-				ok = true
+			if hmac.Equal(want, sig) && matched == nil {
+				matched = want
 			}
 		}
 	}
-	if !ok {
-		return ErrMismatch
+	if matched == nil {
+		return Signed{}, ErrMismatch
 	}
-	return nil
+	return Signed{Time: signedAt, Signature: hex.EncodeToString(matched)}, nil
 }

@@ -48,3 +48,20 @@ func TestSignVerify(t *testing.T) {
 		t.Errorf("secrets printed: %s", p)
 	}
 }
+
+// TestVerifySignedIdentifiesTheMessage: the returned signature is the matched HMAC,
+// whatever else the header carries, so extra v1 values cannot disguise a replay.
+func TestVerifySignedIdentifiesTheMessage(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	s, _ := NewSecrets("new-secret", "old-secret")
+	body := []byte(`{"usageValue":1}`)
+	h := Sign([]byte("old-secret"), body, now)
+	got, err := s.VerifySigned(h, body, now, 0)
+	if err != nil || !got.Time.Equal(now) || len(got.Signature) != 64 {
+		t.Fatalf("VerifySigned = %+v, %v", got, err)
+	}
+	padded := "v1=" + strings.Repeat("0", 64) + "," + h + ",v1=" + strings.Repeat("f", 64)
+	if again, err := s.VerifySigned(padded, body, now, 0); err != nil || again.Signature != got.Signature {
+		t.Fatalf("padded header: %+v, %v; want signature %s", again, err, got.Signature)
+	}
+}

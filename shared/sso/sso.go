@@ -130,7 +130,12 @@ func loginPath(req events.APIGatewayProxyRequest, returnTo string) string {
 	return p
 }
 
-// guard recovers a panic into an error page; the detail goes to the log only.
+// maxBody bounds the body of an SSO request. The routes are GET links a browser
+// follows and read no body; a larger one is refused rather than carried along.
+const maxBody = 64 << 10
+
+// guard refuses an oversized body and recovers a panic into an error page; the
+// detail goes to the log only.
 func (s *Service) guard(name string, h func(context.Context, events.APIGatewayProxyRequest) events.APIGatewayProxyResponse) fgruntime.Handler {
 	return func(ctx context.Context, req events.APIGatewayProxyRequest) (resp events.APIGatewayProxyResponse, err error) {
 		defer func() {
@@ -140,6 +145,11 @@ func (s *Service) guard(name string, h func(context.Context, events.APIGatewayPr
 					RequestID: req.RequestContext.RequestID}, "")
 			}
 		}()
+		if _, err := fgruntime.ReadBody(req, maxBody); errors.Is(err, fgruntime.ErrBodyTooLarge) {
+			s.logger().Warn("sso request body too large", "handler", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)
+			return render(page{Status: 413, Title: "Request too large", Message: "This address takes no request body.",
+				RequestID: req.RequestContext.RequestID}, ""), nil
+		}
 		return h(ctx, req), nil
 	}
 }

@@ -527,3 +527,23 @@ func TestPagesEscapeInput(t *testing.T) {
 		t.Fatalf("unescaped: %s", resp.Body)
 	}
 }
+
+// TestOversizedBody: every SSO route answers an oversized body with a 413 page in
+// the usual shape (security headers included).
+func TestOversizedBody(t *testing.T) {
+	e := newEnv(t)
+	for _, h := range []func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error){
+		e.svc.LoginHandler(), e.svc.CallbackHandler(), e.svc.LogoutHandler(),
+	} {
+		req := get("/sso/login", nil, "")
+		req.Body = strings.Repeat("x", 64<<10+1)
+		resp, err := h(context.Background(), req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkHeaders(t, resp)
+		if resp.StatusCode != 413 || !strings.Contains(resp.Body, "req-1") {
+			t.Errorf("oversized body: %d %s", resp.StatusCode, resp.Body)
+		}
+	}
+}

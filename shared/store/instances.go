@@ -462,12 +462,13 @@ func (s *Store) CompleteByCallback(ctx context.Context, instanceID string, app *
 }
 
 // FailInstance is the end of a provisioning job that will not succeed: the instance
-// becomes FAILED with the result code and reason newInstance will answer.
+// becomes FAILED with the result code and reason newInstance will answer. The
+// reason is stored inert (marketplace.SafeText): it may come from the application.
 func FailInstance(instanceID string, code marketplace.Code, reason string) TxFunc {
 	return func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		_, err := tx.ExecContext(ctx,
 			"UPDATE instances SET state = ?, fail_code = ?, fail_reason = ?, updated_at = ? WHERE instance_id = ?",
-			marketplace.Failed, string(code), truncate(reason, 255), now, instanceID)
+			marketplace.Failed, string(code), marketplace.SafeText(reason, 255), now, instanceID)
 		if err != nil {
 			return fmt.Errorf("store: failing instance: %w", err)
 		}

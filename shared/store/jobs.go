@@ -6,9 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/kgseller/kgseller/shared/marketplace"
 )
 
 // Job states.
@@ -169,7 +170,7 @@ func (s *Store) RetryJob(ctx context.Context, id int64, owner string, next time.
 	now := s.now()
 	res, err := s.db.ExecContext(ctx,
 		`UPDATE jobs SET next_run_at = ?, lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
-		 WHERE id = ? AND state = ? AND lease_owner = ?`, dbTime(next), truncate(lastErr, 1024), now, id, JobPending, owner)
+		 WHERE id = ? AND state = ? AND lease_owner = ?`, dbTime(next), marketplace.SafeText(lastErr, 1024), now, id, JobPending, owner)
 	if err != nil {
 		return fmt.Errorf("store: rescheduling job: %w", err)
 	}
@@ -198,7 +199,7 @@ func (s *Store) BuryJob(ctx context.Context, id int64, owner, lastErr string, ap
 func buryJob(ctx context.Context, tx *sqlx.Tx, id int64, owner, lastErr string, now time.Time) error {
 	res, err := tx.ExecContext(ctx,
 		`UPDATE jobs SET state = ?, lease_owner = NULL, lease_until = NULL, last_error = ?, updated_at = ?
-		 WHERE id = ? AND state = ? AND lease_owner = ?`, JobDead, truncate(lastErr, 1024), now, id, JobPending, owner)
+		 WHERE id = ? AND state = ? AND lease_owner = ?`, JobDead, marketplace.SafeText(lastErr, 1024), now, id, JobPending, owner)
 	if err != nil {
 		return fmt.Errorf("store: burying job: %w", err)
 	}
@@ -209,15 +210,3 @@ func buryJob(ctx context.Context, tx *sqlx.Tx, id int64, owner, lastErr string, 
 }
 
 func nullString(s string) sql.NullString { return sql.NullString{String: s, Valid: s != ""} }
-
-// truncate cuts s to at most n bytes on a rune boundary, so the column never
-// receives a broken UTF-8 sequence.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}

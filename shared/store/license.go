@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/jmoiron/sqlx"
+
+	"github.com/kgseller/kgseller/shared/marketplace"
 )
 
 // License states.
@@ -238,7 +240,7 @@ func RecordLicenseUpload(up LicenseUpload) TxFunc {
 	return func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
 		_, err := tx.ExecContext(ctx,
 			"INSERT INTO license_uploads (license_id, event_id, file_name, sha256, answer_code, uploaded_at) VALUES (?, ?, ?, ?, ?, ?)",
-			up.LicenseID, up.EventID, up.FileName, up.SHA256, truncate(up.AnswerCode, 32), now)
+			up.LicenseID, up.EventID, up.FileName, up.SHA256, marketplace.SafeText(up.AnswerCode, 32), now)
 		if IsDuplicate(err) {
 			return nil
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jmoiron/sqlx"
 
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/openapi"
 )
 
@@ -146,7 +147,8 @@ func RecordOrderDetails(d OrderDetails) TxFunc {
 		if d.ExpireTime.Valid {
 			exp = d.ExpireTime.Time.UTC()
 		}
-		cut := func(s string, n int) string { return truncateRunes(s, n) }
+		// Order text comes from outside: stored inert and within its column.
+		cut := marketplace.SafeText
 		args := []any{cut(d.OrderType, 32), cut(d.ChargingMode, 32), cut(d.PeriodType, 16), cut(d.PeriodNumber, 16), exp,
 			cut(d.ProductID, 64), cut(d.SKUCode, 64), cut(d.ProductName, 255), cut(d.LinearValue, 32),
 			cut(d.CustomerID, 64), cut(d.CustomerName, 255), d.OrderJSON, now}
@@ -178,13 +180,4 @@ func (s *Store) OrderDetailsFor(ctx context.Context, orderID, orderLineID string
 		return OrderDetails{}, fmt.Errorf("store: reading order details: %w", err)
 	}
 	return d, nil
-}
-
-// truncateRunes cuts s to at most n characters.
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }

@@ -13,8 +13,9 @@ import (
 
 // RecordUsage stores a usage report for an existing instance. A report whose
 // statistical time is older than the stored one leaves the stored value as it is,
-// so reports that arrive out of order cannot move usage backwards. It returns
-// ErrNotFound for an unknown instance.
+// so reports that arrive out of order cannot move usage backwards. The comparison
+// is part of the one upsert, which holds the row's lock, so it holds for
+// concurrent reports too. It returns ErrNotFound for an unknown instance.
 func (s *Store) RecordUsage(ctx context.Context, u marketplace.Usage) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var one int

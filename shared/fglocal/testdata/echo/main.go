@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strconv"
 	"time"
@@ -22,6 +23,11 @@ func main() {
 			panic("requested panic")
 		case "/sleep":
 			time.Sleep(3 * time.Second)
+		case "/nap":
+			time.Sleep(500 * time.Millisecond)
+		}
+		if _, err := fgruntime.RawBody(req); errors.Is(err, fgruntime.ErrBodyTooLarge) {
+			return events.APIGatewayProxyResponse{StatusCode: 413, Headers: map[string]string{"X-Pid": strconv.Itoa(os.Getpid())}}, nil
 		}
 		return events.APIGatewayProxyResponse{
 			StatusCode: 200,
