@@ -109,8 +109,10 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 		ctx, cancel := context.WithTimeout(ctx, 4*time.Second)
 		defer cancel()
 		// The signature is kept until its timestamp leaves the tolerance window (and a
-		// minute more), so a captured call sent again is refused; every send,
-		// a retry included, must be signed anew.
+		// minute more), so a captured call sent again is refused. A call that fails
+		// on the server side (500) gives it back, as the marketplace endpoints do with
+		// their nonce: every operation is idempotent, and the application's retry of
+		// the same signed bytes must not be refused as a replay.
 		expires := signed.Time.Add(sellerhook.DefaultTolerance + time.Minute)
 		if err := s.Store.RememberNonce(ctx, NonceScope, signed.Signature, expires); err != nil {
 			if errors.Is(err, store.ErrReplay) {
@@ -119,7 +121,26 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 			logger.Error("remembering the signature", "op", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)
 			return problem(http.StatusInternalServerError, "internal error"), nil
 		}
+		defer func() {
+			if p := recover(); p != nil {
+				s.forgetSignature(signed.Signature, logger, name)
+				panic(p)
+			}
+			if resp.StatusCode >= http.StatusInternalServerError {
+				s.forgetSignature(signed.Signature, logger, name)
+			}
+		}()
 		return run(ctx, o, signed), nil
+	}
+}
+
+// forgetSignature releases the signature of a call that failed on the server
+// side. It has its own short budget: the request's may be what ran out.
+func (s *Service) forgetSignature(signature string, logger *slog.Logger, op string) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := s.Store.ForgetNonce(ctx, NonceScope, signature); err != nil {
+		logger.Warn("signature not released; the retry must be signed anew", "op", op, "err", err.Error())
 	}
 }
 

@@ -263,6 +263,41 @@ func TestReplayedUsageReportRefused(t *testing.T) {
 	}
 }
 
+// TestRetryAfterServerError: a report that fails on the server side (500) gives
+// its signature back, so the application's retry of the same signed bytes is
+// recorded; sending it once more after that success is a replay.
+func TestRetryAfterServerError(t *testing.T) {
+	e := newEnv(t)
+	e.pending("i-re")
+	if _, err := e.st.CompleteByCallback(context.Background(), "i-re", &marketplace.AppInfo{FrontEndURL: "https://x"}, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	h := e.svc.UsageHandler()
+	body := `{"instanceId":"i-re","usageValue":42}`
+	sig := e.secrets.Sign([]byte(body), time.Now())
+	rename := func(from, to string) {
+		t.Helper()
+		if _, err := e.st.DB().Exec("RENAME TABLE " + from + " TO " + to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rename("instance_usage", "instance_usage_away")
+	status, m := e.send(h, body, sig)
+	rename("instance_usage_away", "instance_usage")
+	if status != 500 {
+		t.Fatalf("report into a missing table: %d %v, want 500", status, m)
+	}
+	if status, m := e.send(h, body, sig); status != 200 {
+		t.Fatalf("retry of the same signed report after a 500: %d %v, want 200", status, m)
+	}
+	if v := e.usageValue("i-re"); v != float64(42) {
+		t.Fatalf("usage after the retry: %v, want 42", v)
+	}
+	if status, _ := e.send(h, body, sig); status != 401 {
+		t.Fatalf("replay after success: %d, want 401", status)
+	}
+}
+
 // TestReplayedCallbackRefused: the same signed callback twice is a replay.
 func TestReplayedCallbackRefused(t *testing.T) {
 	e := newEnv(t)
