@@ -1,7 +1,9 @@
 // Package clientsecret decrypts the clientSecret of Kit applicationSync calls. The
 // marketplace encrypts it with the RSA public key the seller uploaded when creating
 // the application (at least 3072 bits, OAEP padding) and sends it base64-encoded.
-// Which OAEP hash it uses is not documented, so SHA-256 is tried first, then SHA-1.
+// Which OAEP hashes it uses is not documented. The marketplace runs Java, whose
+// "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" uses SHA-256 for OAEP but SHA-1 for MGF1
+// by default; that pair is tried first, then SHA-256 throughout, then SHA-1.
 // Keys and plaintexts are never formatted into errors or logs.
 package clientsecret
 
@@ -9,14 +11,13 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha256"
+	_ "crypto/sha1" // crypto.SHA1 for OAEP and MGF1
+	_ "crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"hash"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ var (
 	// ErrEncoding: the clientSecret is not base64.
 	ErrEncoding = errors.New("clientSecret is not base64")
 	// ErrDecrypt: the clientSecret does not decrypt under any configured key and hash.
-	ErrDecrypt = errors.New("clientSecret does not decrypt with the configured RSA private key (OAEP SHA-256 or SHA-1)")
+	ErrDecrypt = errors.New("clientSecret does not decrypt with the configured RSA private key (OAEP SHA-256 with MGF1 SHA-1 or SHA-256, or SHA-1)")
 )
 
 // Decrypter holds the seller's private keys: the current one and, during a key
@@ -77,13 +78,22 @@ func (d *Decrypter) Decrypt(b64 string) (string, error) {
 		return "", ErrEncoding
 	}
 	for _, k := range d.keys {
-		for _, h := range []func() hash.Hash{sha256.New, sha1.New} {
-			if pt, err := rsa.DecryptOAEP(h(), nil, k, ct, nil); err == nil {
+		for _, o := range oaepParams {
+			if pt, err := k.Decrypt(nil, ct, &o); err == nil {
 				return string(pt), nil
 			}
 		}
 	}
 	return "", ErrDecrypt
+}
+
+// oaepParams are the OAEP hash pairs tried, in order: Java's default for
+// OAEPWithSHA-256AndMGF1Padding (SHA-256, MGF1 with SHA-1), SHA-256 for both, SHA-1
+// for both. A zero MGFHash means the same hash as Hash.
+var oaepParams = []rsa.OAEPOptions{
+	{Hash: crypto.SHA256, MGFHash: crypto.SHA1},
+	{Hash: crypto.SHA256},
+	{Hash: crypto.SHA1},
 }
 
 // DecodeBase64 accepts standard or URL-safe base64, padded or not, with line breaks
