@@ -515,3 +515,16 @@ func TestKitConcurrentDuplicateCalls(t *testing.T) {
 		}
 	}
 }
+
+// TestEmptyTestFlag: a Kit testFlag sent as "" is read as 0 (a normal call).
+func TestEmptyTestFlag(t *testing.T) {
+	h := newHarness(t)
+	h.want("tenantSync", `{"instanceId":"i-empty","orderId":"o","tenantId":"t-empty","tenantCode":"c","name":"n","domainName":"https://d.example.com","flag":1,"testFlag":"","timeStamp":"20220413093539534"}`, "000000")
+	h.want("singleOrgSync", `{"instanceId":"i-empty","tenantId":"t-empty","orgCode":"d1","orgName":"Sales","flag":1,"testFlag":"","timeStamp":"20220413093539534"}`, "000000")
+	if n := h.count("kit_tenants", "tenant_id = ? AND test_flag = 0", "t-empty"); n != 1 {
+		t.Fatalf("%d normal tenants", n)
+	}
+	if n := h.count("kit_orgs", "tenant_id = ? AND test_flag = 0", "t-empty"); n != 1 {
+		t.Fatalf("%d normal departments", n)
+	}
+}
