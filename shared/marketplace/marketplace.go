@@ -62,7 +62,7 @@ func (c Code) DefaultMessage() string {
 	return "failed"
 }
 
-// MaxMessageLen is the documented length of resultMsg.
+// MaxMessageLen is the documented length of resultMsg, in characters.
 const MaxMessageLen = 255
 
 // Result is the common head of every answer. Concrete answers embed it first so
@@ -83,8 +83,16 @@ func NewResult(c Code, msg string) Result {
 	if msg == "" {
 		msg = c.DefaultMessage()
 	}
+	// Cut after MaxMessageLen characters, never inside a UTF-8 sequence.
 	if len(msg) > MaxMessageLen {
-		msg = msg[:MaxMessageLen]
+		n := 0
+		for i := range msg {
+			if n == MaxMessageLen {
+				msg = msg[:i]
+				break
+			}
+			n++
+		}
 	}
 	return Result{ResultCode: c, ResultMsg: msg}
 }
