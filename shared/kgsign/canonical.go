@@ -250,20 +250,28 @@ func (p *parser) object(depth int) (node, error) {
 				index[key] = len(n.members) - 1
 			}
 		}
-		p.space()
-		if p.i >= len(p.b) {
-			return node{}, ErrNoCanonicalForm
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case '}':
-			p.i++
-			return n, nil
-		default:
-			return node{}, ErrNoCanonicalForm
+		if done, err := p.separator('}'); done || err != nil {
+			return n, err
 		}
 	}
+}
+
+// separator reads the ',' between members or elements, or the closing bracket,
+// which ends the object or array (done).
+func (p *parser) separator(closing byte) (done bool, err error) {
+	p.space()
+	if p.i >= len(p.b) {
+		return false, ErrNoCanonicalForm
+	}
+	switch p.b[p.i] {
+	case ',':
+		p.i++
+		return false, nil
+	case closing:
+		p.i++
+		return true, nil
+	}
+	return false, ErrNoCanonicalForm
 }
 
 func (p *parser) array(depth int) (node, error) {
@@ -283,18 +291,8 @@ func (p *parser) array(depth int) (node, error) {
 			return node{}, err
 		}
 		n.elems = append(n.elems, v)
-		p.space()
-		if p.i >= len(p.b) {
-			return node{}, ErrNoCanonicalForm
-		}
-		switch p.b[p.i] {
-		case ',':
-			p.i++
-		case ']':
-			p.i++
-			return n, nil
-		default:
-			return node{}, ErrNoCanonicalForm
+		if done, err := p.separator(']'); done || err != nil {
+			return n, err
 		}
 	}
 }
