@@ -1,9 +1,10 @@
 // Package endpoint is the request pipeline every marketplace-facing function shares:
-// read the raw body once (bounded), verify the signature over exactly those bytes,
-// decode and validate, remember the nonce, run the operation, and answer with a
-// signed JSON envelope. Whatever happens (a forged request, a bad body, a database
-// outage, a panic) the answer is HTTP 200, application/json, a 6-character
-// resultCode and a Body-Sign header over the exact bytes sent.
+// read the raw body once (bounded), verify the signature over those bytes (or their
+// canonical JSON form, which Huawei's sample signs), decode and validate, remember
+// the nonce, run the operation, and answer with a signed JSON envelope. Whatever
+// happens (a forged request, a bad body, a database outage, a panic) the answer is
+// HTTP 200, application/json, a 6-character resultCode and a Body-Sign header over
+// the exact bytes sent.
 package endpoint
 
 import (
