@@ -475,7 +475,11 @@ func TestKitConcurrentDuplicateCalls(t *testing.T) {
 	for i := range users {
 		users[i] = user(fmt.Sprintf("u%03d", i), "")
 	}
-	secret := h.encrypt("concurrent-secret", crypto.SHA256)
+	// Encrypted as a Java marketplace does: one private-key operation per call.
+	secret, err := clientsecret.EncryptWith(&sellerKey(t).PublicKey, "concurrent-secret", clientsecret.JavaOAEP)
+	if err != nil {
+		t.Fatal(err)
+	}
 	calls := map[string]string{
 		"tenantSync":      strings.Replace(strings.Replace(tenantAdd, "huaiweitest123456", "i-1", 1), "68cbc86", "t-1", 1),
 		"applicationSync": fmt.Sprintf(`{"instanceId":"i-1","tenantId":"t-1","appId":"app-1","clientId":"c","clientSecret":%q,"flag":1,"testFlag":0}`, secret),

@@ -87,14 +87,14 @@ func (d *Decrypter) Decrypt(b64 string) (string, error) {
 	return "", ErrDecrypt
 }
 
-// oaepParams are the OAEP hash pairs tried, in order: Java's default for
-// OAEPWithSHA-256AndMGF1Padding (SHA-256, MGF1 with SHA-1), SHA-256 for both, SHA-1
-// for both. A zero MGFHash means the same hash as Hash.
-var oaepParams = []rsa.OAEPOptions{
-	{Hash: crypto.SHA256, MGFHash: crypto.SHA1},
-	{Hash: crypto.SHA256},
-	{Hash: crypto.SHA1},
-}
+// JavaOAEP is what Java's "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" uses with its
+// default parameters: SHA-256 for OAEP, SHA-1 for MGF1.
+var JavaOAEP = rsa.OAEPOptions{Hash: crypto.SHA256, MGFHash: crypto.SHA1}
+
+// oaepParams are the OAEP hash pairs tried, in order: Java's default, SHA-256 for
+// both, SHA-1 for both (a zero MGFHash means the same hash as Hash). Each try is a
+// private-key operation, so the likeliest comes first.
+var oaepParams = []rsa.OAEPOptions{JavaOAEP, {Hash: crypto.SHA256}, {Hash: crypto.SHA1}}
 
 // DecodeBase64 accepts standard or URL-safe base64, padded or not, with line breaks
 // or spaces anywhere (as MIME encoders wrap it).
@@ -223,10 +223,17 @@ func ParsePublicKey(value string) (*rsa.PublicKey, error) {
 	return nil, errors.New("clientsecret: not an RSA public key")
 }
 
-// Encrypt does what the marketplace does: RSA-OAEP with the given hash, base64.
-// The local run's marketplace stand-in and the tests use it.
+// Encrypt encrypts as a marketplace using h for OAEP and MGF1 would: RSA-OAEP,
+// base64. Tests use it.
 func Encrypt(pub *rsa.PublicKey, plain string, h crypto.Hash) (string, error) {
-	ct, err := rsa.EncryptOAEP(h.New(), rand.Reader, pub, []byte(plain), nil)
+	return EncryptWith(pub, plain, rsa.OAEPOptions{Hash: h})
+}
+
+// EncryptWith encrypts with the given OAEP parameters, base64. With JavaOAEP it does
+// what a Java marketplace most plausibly does; the local run's marketplace stand-in
+// and kgsim use that.
+func EncryptWith(pub *rsa.PublicKey, plain string, o rsa.OAEPOptions) (string, error) {
+	ct, err := rsa.EncryptOAEPWithOptions(rand.Reader, pub, []byte(plain), &o)
 	if err != nil {
 		return "", fmt.Errorf("clientsecret: encrypting: %w", err)
 	}

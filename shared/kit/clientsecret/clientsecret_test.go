@@ -47,8 +47,13 @@ func TestDecryptBothOAEPHashes(t *testing.T) {
 			t.Fatalf("%v: got %q, %v", h, got, err)
 		}
 	}
+	// Go's own encryption the Java way (EncryptWith JavaOAEP) too.
+	ct, err := EncryptWith(&k.PublicKey, "java-way", JavaOAEP)
+	if got, derr := d.Decrypt(ct); err != nil || derr != nil || got != "java-way" {
+		t.Fatalf("JavaOAEP: %q, %v, %v", got, err, derr)
+	}
 	// A hash the marketplace is not expected to use does not decrypt.
-	ct, _ := Encrypt(&k.PublicKey, "x", crypto.SHA512)
+	ct, _ = Encrypt(&k.PublicKey, "x", crypto.SHA512)
 	if _, err := d.Decrypt(ct); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("SHA-512 ciphertext: %v, want ErrDecrypt", err)
 	}
