@@ -8,7 +8,8 @@
 //
 // Credentials: HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK (and
 // HUAWEICLOUD_SDK_SECURITY_TOKEN for temporary keys); the project:
-// HUAWEICLOUD_PROJECT_ID. serverless.yml resolves ${env:…} from the same
+// HUAWEICLOUD_PROJECT_ID (and HUAWEICLOUD_ENTERPRISE_PROJECT_ID on accounts with
+// enterprise projects). serverless.yml resolves ${env:…} from the same
 // environment (secrets included), so run it where those are set.
 package main
 
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fgEndpoint := fs.String("functiongraph-endpoint", getenv("FUNCTIONGRAPH_ENDPOINT"), "FunctionGraph API base URL (default https://functiongraph.{region}.myhuaweicloud.com)")
 	apigEndpoint := fs.String("apig-endpoint", getenv("APIG_ENDPOINT"), "APIG API base URL (default https://apig.{region}.myhuaweicloud.com)")
 	timeout := fs.Duration("timeout", 60*time.Second, "timeout of each API call")
+	readyTimeout := fs.Duration("ready-timeout", fgdeploy.DefaultReadyTimeout, "how long a write waits for a function still applying its previous change")
+	enterpriseProject := fs.String("enterprise-project", getenv("HUAWEICLOUD_ENTERPRISE_PROJECT_ID"), "enterprise project ID sent with every function created or configured (accounts with enterprise projects need it; 0 is the default project)")
 	envNames := fs.Bool("env-names", false, "print the environment variables a deployment reads (serverless.yml's ${env:…} and the tool's own), one per line, and exit")
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -113,6 +116,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		FunctionGraphEndpoint: *fgEndpoint, APIGEndpoint: *apigEndpoint,
 		Credentials: aksk.Credentials{AK: getenv("HUAWEICLOUD_SDK_AK"), SK: getenv("HUAWEICLOUD_SDK_SK"), SecurityToken: getenv("HUAWEICLOUD_SDK_SECURITY_TOKEN")},
 		Only:        only, DryRun: *dryRun, Force: *force, ReplaceTriggers: *replace, Smoke: smoke, Timeout: *timeout, Out: stdout,
+		ReadyTimeout: *readyTimeout, EnterpriseProjectID: *enterpriseProject,
 	}
 	if _, err := fgdeploy.Deploy(ctx, opts); err != nil {
 		fmt.Fprintln(stderr, "deploy:", err)
@@ -138,7 +142,7 @@ func loadManifest(path string, getenv func(string) string) (*manifest.Manifest, 
 
 // toolEnv are the variables the tool itself reads.
 var toolEnv = []string{
-	"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_PROJECT_ID",
+	"HUAWEICLOUD_SDK_AK", "HUAWEICLOUD_SDK_SK", "HUAWEICLOUD_SDK_SECURITY_TOKEN", "HUAWEICLOUD_PROJECT_ID", "HUAWEICLOUD_ENTERPRISE_PROJECT_ID",
 	"FUNCTIONGRAPH_ENDPOINT", "APIG_ENDPOINT", "KG_SMOKE_URL", "KG_ACCESS_KEY", "KG_ACCESS_KEY_BASIC", "KG_ACCESS_KEY_BASE64",
 }
 

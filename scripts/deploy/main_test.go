@@ -71,6 +71,7 @@ func newHarness(t *testing.T) *harness {
 	h.cloud.Region = "xx-test-1"
 	url := h.cloud.Server(t).URL
 	h.env = projectEnv(t, url)
+	h.cloud.AddGateway(h.env["APIG_INSTANCE_ID"], h.env["APIG_GROUP_ID"])
 	m, err := manifest.Load(projectManifest, func(k string) string { return h.env[k] })
 	if err != nil {
 		t.Fatal(err)
@@ -122,7 +123,7 @@ func (h *harness) run(t *testing.T, args ...string) (int, string) {
 func (h *harness) writes() (n int, functions map[string]bool) {
 	functions = map[string]bool{}
 	for _, c := range h.cloud.Calls() {
-		if c.Write() {
+		if c.Write() && c.OK() {
 			n++
 			for _, part := range strings.Split(c.Path, "/") {
 				if p := strings.Split(part, ":"); len(p) > 6 && p[0] == "urn" {
@@ -239,5 +240,28 @@ func TestEnvNames(t *testing.T) {
 		if !slices.Contains(names, name) {
 			t.Errorf("%s is set for the test but not listed", name)
 		}
+	}
+}
+
+// TestEnterpriseProjectFromEnvironment: on an account with enterprise projects,
+// HUAWEICLOUD_ENTERPRISE_PROJECT_ID places every function; without it the cloud
+// refuses the functions and the run exits 1.
+func TestEnterpriseProjectFromEnvironment(t *testing.T) {
+	h := newHarness(t)
+	h.cloud.AddEnterpriseProject("ep-0123")
+	if code, out := h.run(t, "--only", "saas-produce"); code != 1 || !strings.Contains(out, "enterprise_project_id") {
+		t.Fatalf("without the enterprise project: exit %d\n%s", code, out)
+	}
+	h.env["HUAWEICLOUD_ENTERPRISE_PROJECT_ID"] = "ep-0123"
+	if code, out := h.run(t); code != 0 {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	for _, n := range h.names {
+		if fn, ok := h.cloud.Function(n); !ok || fn.Config["enterprise_project_id"] != "ep-0123" {
+			t.Errorf("%s: enterprise_project_id %v", n, fn.Config["enterprise_project_id"])
+		}
+	}
+	if code, out := h.run(t, "-env-names"); code != 0 || !slices.Contains(strings.Fields(out), "HUAWEICLOUD_ENTERPRISE_PROJECT_ID") {
+		t.Errorf("-env-names does not list HUAWEICLOUD_ENTERPRISE_PROJECT_ID:\n%s", out)
 	}
 }

@@ -7,7 +7,8 @@
 //
 //	go run ./scripts/kgsim -url http://127.0.0.1:8080/saas/produce -key local-dev-access-key
 //	go run ./scripts/kgsim -type notify -json results.json
-//	go run ./scripts/kgsim -type kit -url https://seller.example.com -public-key kit.pub.pem
+//	go run ./scripts/kgsim -type kit -url https://seller.example.com/saas/produce -public-key kit.pub.pem
+//	go run ./scripts/kgsim -type address -url https://seller.example.com/saas/produce -other https://seller.example.com/license/produce
 //
 // The logic is in shared/kgsim; this file parses flags and prints.
 package main
@@ -44,7 +45,8 @@ func main() {
 
 // keyVars names the environment variables holding each type's key, as the
 // functions read them.
-var keyVars = map[string]string{"saas": "KG_ACCESS_KEY_BASIC", "license": "KG_ACCESS_KEY_LICENSE", "notify": "KG_ACCESS_KEY_NOTIFY", "kit": "KG_ACCESS_KEY_KIT"}
+var keyVars = map[string]string{"saas": "KG_ACCESS_KEY_BASIC", "license": "KG_ACCESS_KEY_LICENSE", "notify": "KG_ACCESS_KEY_NOTIFY", "kit": "KG_ACCESS_KEY_KIT",
+	"address": "KG_ACCESS_KEY_BASIC"}
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("kgsim", flag.ContinueOnError)
@@ -63,6 +65,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	list := fs.Bool("list", false, "list the cases of the type and exit")
 	kitHashed := fs.Bool("kit-hashed", false, "kit: sign x-sign with the hashed-payload formula (server KG_KIT_HASHED_PAYLOAD=true)")
 	pubKey := fs.String("public-key", "", "kit: PEM RSA public key uploaded for the Kit app (applicationSync is skipped without it)")
+	kitUnversioned := fs.Bool("kit-unversioned", false, "kit: call the unversioned sub-paths /produceAPI/<name> instead of /produceAPI/v2/<name>")
+	kitKey := fs.String("kit-key", "", "address: the Kit key (default $KG_ACCESS_KEY_KIT, else $KG_ACCESS_KEY, else the local run's key)")
+	notifyKey := fs.String("notify-key", "", "address: the generic (orderNotify) key (default $KG_ACCESS_KEY_NOTIFY, else $KG_ACCESS_KEY, else the local run's key)")
+	others := fs.String("other", "", "address: the seller's other production addresses (comma-separated URLs), where captured calls are replayed")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: kgsim [flags]\n\nRuns the debug cases of a product type against a production interface.\n\n")
 		fs.PrintDefaults()
@@ -80,7 +86,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	}
 	o := kgsim.Options{
 		Type: *typ, Rounds: *rounds, Seed: *seed, Duplicates: *dup, Timeout: *timeout, ReadyWait: *readyWait,
-		KitHashedPayload: *kitHashed,
+		KitHashedPayload: *kitHashed, KitUnversioned: *kitUnversioned,
+	}
+	for _, u := range strings.Split(*others, ",") {
+		if u = strings.TrimSpace(u); u != "" {
+			o.OtherAddresses = append(o.OtherAddresses, u)
+		}
+	}
+	for _, k := range []struct {
+		flag, env string
+		dst       *kgsign.Key
+	}{{*kitKey, "KG_ACCESS_KEY_KIT", &o.KitKey}, {*notifyKey, "KG_ACCESS_KEY_NOTIFY", &o.NotifyKey}} {
+		ks, err := kgsign.NewKeySet(firstOf(k.flag, getenv(k.env), getenv("KG_ACCESS_KEY"), localrun.DefaultAccessKey), "", *keyB64)
+		if err != nil {
+			fmt.Fprintf(stderr, "kgsim: %s key: %v\n", strings.TrimPrefix(k.env, "KG_ACCESS_KEY_"), err)
+			return exitUsage
+		}
+		*k.dst = ks.Primary()
 	}
 	if *pubKey != "" {
 		pem, err := os.ReadFile(*pubKey)
@@ -171,7 +193,11 @@ func printCases(w io.Writer, p *kgsim.Product) {
 			if c.Burst {
 				name += " (concurrent copies)"
 			}
-			fmt.Fprintf(w, "  %-70s want %s\n", name, strings.Join(c.Want, "|"))
+			want := strings.Join(c.Want, "|")
+			if len(c.ReplayTo) > 0 {
+				want += fmt.Sprintf(", then 000001 replayed on %d other route(s)", len(c.ReplayTo))
+			}
+			fmt.Fprintf(w, "  %-70s want %s\n", name, want)
 		}
 	}
 	section("setup (once, in order)", p.Setup)

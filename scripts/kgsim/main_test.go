@@ -115,3 +115,16 @@ func TestUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestAddressType: -type address with each interface type's key and the other
+// addresses checks the layout of one production address and exits 0.
+func TestAddressType(t *testing.T) {
+	srv := httptest.NewServer(kgsimtest.AddressHandler(t))
+	defer srv.Close()
+	code, out, errs := runCLI(t, map[string]string{"KG_ACCESS_KEY_KIT": kgsimtest.KitKey},
+		"-type", "address", "-url", srv.URL+"/saas/produce", "-key", kgsimtest.BasicKey, "-notify-key", kgsimtest.NotifyKey,
+		"-other", srv.URL+"/license/produce, "+srv.URL, "-rounds", "1", "-timeout", "30s")
+	if code != exitPass || !strings.Contains(out, "PASS  type=address") || !strings.Contains(out, "0 skipped") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}

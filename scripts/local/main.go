@@ -69,8 +69,9 @@ func run(addr string, instances int, verbose bool) error {
 	fmt.Printf("KooGallery seller interface (local run)\n")
 	fmt.Printf("  listening   http://%s\n", ln.Addr())
 	for _, r := range stack.Emulator.Routes() {
-		fmt.Printf("  route       %-6s %-32s -> %s\n", r.Method, r.Path, r.Function)
+		fmt.Printf("  route       %-6s %-46s -> %s\n", r.Method, r.Path, r.Function)
 	}
+	localrun.WriteSellerConsole(os.Stdout, stack.Manifest, "http://"+ln.Addr().String())
 	keyNote := ""
 	if os.Getenv("KG_ACCESS_KEY") == "" {
 		keyNote = " (default; set KG_ACCESS_KEY to change)"

@@ -1,5 +1,5 @@
 // Package apibackend is an example backend of an API-type product
-// (spec/license-order-kit.md §6). API Gateway authenticates the buyer's
+// (docs/protocol.md#api-products). API Gateway authenticates the buyer's
 // application, meters and bills every call, and — with a signature key bound to the
 // API — signs each request it forwards with the key's Key/Secret in the
 // SDK-HMAC-SHA256 scheme. The backend's only security duty is to accept nothing but

@@ -19,6 +19,7 @@ import (
 	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/openapi"
+	"github.com/kgseller/kgseller/shared/ordernotify"
 	"github.com/kgseller/kgseller/shared/produce"
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/redact"
@@ -46,7 +47,8 @@ func Logger(src config.Source) *slog.Logger {
 	return logger
 }
 
-// loadEndpoint reads the settings of an endpoint of one interface type.
+// loadEndpoint reads the settings of an endpoint of one interface type; scope names
+// the type in the request logs.
 func loadEndpoint(l *config.Loader, keyType, scope string) (endpoint.Config, string, store.Options) {
 	keys := l.Keys(keyType)
 	ver := &kgsign.Verifier{
@@ -243,15 +245,18 @@ func handoff(l *config.Loader, logger *slog.Logger, families ...jobFamily) func(
 	}
 }
 
-// SaaSProduce builds the saas-produce function: POST /saas/produce, the seven SaaS
-// basic activities. A configuration error still yields a handler, which answers
+// SaaSProduce builds the saas-produce function, which answers POST at its
+// production addresses (/saas/produce, /): the seven SaaS basic activities,
+// verified with the basic key, and orderNotify as order-notify answers it
+// (addressNotify). A configuration error still yields a handler, which answers
 // every call with 000005 in the documented shape and logs which settings are wrong.
 func SaaSProduce(src config.Source) fgruntime.Handler {
 	logger := Logger(src)
 	l := config.New(src)
 	cfg, dsn, pool := loadEndpoint(l, config.KeyBasic, "basic")
+	notify := addressNotify(l, cfg, "basic")
 	svc := &produce.Service{Provisioner: provisioner(l), Box: optionalDataKey(l), EncryptType: encryptType(l)}
-	fulfilWith := handoff(l, logger, instanceJobFamily)
+	fulfilWith := handoff(l, logger, instanceJobFamily, orderJobFamily)
 	if err := l.Err(); err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
@@ -261,5 +266,6 @@ func SaaSProduce(src config.Source) fgruntime.Handler {
 	}
 	svc.Store, svc.Fulfil = st, fulfilWith(st)
 	cfg.Nonces, cfg.Decode, cfg.Logger = st, svc.Decode, logger
-	return endpoint.Handler(cfg)
+	notify.Nonces, notify.Logger = st, logger
+	return withOrderNotify(cfg, notify, &ordernotify.Service{Store: st, Fulfil: svc.Fulfil})
 }

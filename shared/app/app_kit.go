@@ -21,8 +21,9 @@ const (
 	SettingDataKey = "KG_DATA_KEY"
 )
 
-// kitFunction assembles one Kit sync function: Kit key set, x-sign headers, nonce
-// scope "kit", and the decoder that decode picks from the service. withSecrets adds
+// kitFunction assembles one Kit sync function: Kit key set, x-sign headers (nonces
+// remembered under the Kit key), and the decoder that decode picks from the
+// service. withSecrets adds
 // the RSA key and the data key (applicationSync).
 func kitFunction(src config.Source, withSecrets bool, decode func(*kit.Service) endpoint.Decoder) fgruntime.Handler {
 	logger := Logger(src)

@@ -116,8 +116,16 @@ func TestSSOSettings(t *testing.T) {
 			t.Errorf("%s refused", u)
 		}
 	}
-	if !svc.RequireState || svc.AllowHTTP {
-		t.Fatal("production defaults: state required, http refused")
+	if svc.RequireState || svc.AllowHTTP {
+		t.Fatal("production defaults: unsolicited sign-ins accepted (the documented unified login returns no state), http refused")
+	}
+	optIn := map[string]string{SettingSSORequireState: "true"}
+	for k, v := range ok {
+		optIn[k] = v
+	}
+	l = config.New(config.Map(optIn))
+	if svc := loadSSO(l, ssoCallback); !svc.RequireState || l.Err() != nil {
+		t.Fatalf("SSO_REQUIRE_STATE=true: %v %v", svc.RequireState, l.Err())
 	}
 	bad := map[string]string{SettingSSOAppID: "app", SettingSSOAppURL: "http://app.example.com/", SettingSSOSessionKey: key}
 	l = config.New(config.Map(bad))

@@ -12,6 +12,7 @@ import (
 	"github.com/kgseller/kgseller/shared/license"
 	"github.com/kgseller/kgseller/shared/licensefile"
 	"github.com/kgseller/kgseller/shared/mktcall"
+	"github.com/kgseller/kgseller/shared/ordernotify"
 	"github.com/kgseller/kgseller/shared/produce"
 	"github.com/kgseller/kgseller/shared/store"
 )
@@ -30,15 +31,17 @@ const (
 	SettingLicenseDeviceBound = "KG_LICENSE_DEVICE_BOUND"
 )
 
-// LicenseProduce builds the license-produce function: POST /license/produce, the
-// License activities (getLicenseAsync and the license-code lifecycle) and the
-// instance activities of online-License products, verified with the License key
-// (KG_ACCESS_KEY_LICENSE, else KG_ACCESS_KEY), nonce scope "license". A
+// LicenseProduce builds the license-produce function, which answers POST at its
+// production address (/license/produce): the License activities (getLicenseAsync
+// and the license-code lifecycle) and the instance activities of online-License
+// products, verified with the License key (KG_ACCESS_KEY_LICENSE, else
+// KG_ACCESS_KEY), and orderNotify as order-notify answers it (addressNotify). A
 // configuration error still yields a handler that answers 000005 in shape.
 func LicenseProduce(src config.Source) fgruntime.Handler {
 	logger := Logger(src)
 	l := config.New(src)
 	cfg, dsn, pool := loadEndpoint(l, config.KeyLicense, "license")
+	notify := addressNotify(l, cfg, "license")
 	instances := &produce.Service{Provisioner: provisioner(l), Box: optionalDataKey(l), EncryptType: encryptType(l)}
 	svc := &license.Service{
 		Produce:     instances,
@@ -48,7 +51,7 @@ func LicenseProduce(src config.Source) fgruntime.Handler {
 	if svc.Quota < 0 {
 		l.Invalid(SettingLicenseQuota, "must not be negative")
 	}
-	fulfilWith := handoff(l, logger, instanceJobFamily, licenseJobFamily)
+	fulfilWith := handoff(l, logger, instanceJobFamily, licenseJobFamily, orderJobFamily)
 	if err := l.Err(); err != nil {
 		return endpoint.Misconfigured(cfg.Verifier.Keys, err, logger)
 	}
@@ -60,7 +63,8 @@ func LicenseProduce(src config.Source) fgruntime.Handler {
 	instances.Store, svc.Store = st, st
 	instances.Fulfil, svc.Fulfil = f, f
 	cfg.Nonces, cfg.Decode, cfg.Logger = st, svc.Decode, logger
-	return endpoint.Handler(cfg)
+	notify.Nonces, notify.Logger = st, logger
+	return withOrderNotify(cfg, notify, &ordernotify.Service{Store: st, Fulfil: f})
 }
 
 // licenseJobs reads what the license jobs need: the signing key, the features,

@@ -13,7 +13,8 @@ import (
 
 // OrderNotify builds the order-notify function: POST /order/notify, orderNotify
 // for every product type, verified with the generic-interface key
-// (KG_ACCESS_KEY_NOTIFY, else KG_ACCESS_KEY), nonce scope "notify". The order is
+// (KG_ACCESS_KEY_NOTIFY, else KG_ACCESS_KEY). saas-produce and license-produce
+// answer orderNotify at their own addresses the same way (addressNotify). The order is
 // queried by the worker (FULFIL_MODE as for saas-produce); FULFIL_MODE=inline
 // queries it in the request and then needs the open-API settings here.
 func OrderNotify(src config.Source) fgruntime.Handler {

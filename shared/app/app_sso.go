@@ -59,23 +59,21 @@ func ssoFunction(src config.Source, role ssoRole, handler func(*sso.Service) fgr
 	logger := Logger(src)
 	l := config.New(src)
 	svc := loadSSO(l, role)
-	var dsn string
-	var pool store.Options
+	// Sessions live in the database, so logout needs it too; only login and
+	// callback open client secrets.
+	dsn := l.Required("DB_DSN")
+	pool := store.Options{MaxOpen: l.Int("DB_MAX_OPEN", 4), MaxIdle: l.Int("DB_MAX_IDLE", 2)}
 	if role != ssoLogout {
-		dsn = l.Required("DB_DSN")
-		pool = store.Options{MaxOpen: l.Int("DB_MAX_OPEN", 4), MaxIdle: l.Int("DB_MAX_IDLE", 2)}
 		svc.Box = loadDataKey(l)
 	}
 	if err := l.Err(); err != nil {
 		return ssoMisconfigured(err, logger)
 	}
-	if role != ssoLogout {
-		st, err := store.Open(dsn, pool)
-		if err != nil {
-			return ssoMisconfigured(err, logger)
-		}
-		svc.Store = st
+	st, err := store.Open(dsn, pool)
+	if err != nil {
+		return ssoMisconfigured(err, logger)
 	}
+	svc.Store = st
 	svc.Logger = logger
 	return handler(svc)
 }
@@ -111,7 +109,7 @@ func loadSSO(l *config.Loader, role ssoRole) *sso.Service {
 		}
 	}
 	svc.IdPHosts = splitList(l.String(SettingSSOIdPHosts, ""))
-	svc.RequireState = l.Bool(SettingSSORequireState, true)
+	svc.RequireState = l.Bool(SettingSSORequireState, false)
 	svc.SessionTTL = l.Duration(SettingSSOSessionTTL, sso.DefaultSessionTTL)
 	if key := l.Required(SettingSSOSessionKey); key != "" {
 		c, err := sso.NewCookies(key, l.String(SettingSSOCookieDomain, ""))

@@ -55,12 +55,8 @@ func helloTarget(b built) *target {
 
 func functionTarget(m *manifest.Manifest, binDir, name string) *target {
 	t := &target{name: name, manifest: m, binDir: binDir}
-	for _, r := range m.Routes() {
-		if r.Function == name {
-			r := r
-			t.route = &r
-			break
-		}
+	if rs := m.RoutesOf(name); len(rs) > 0 {
+		t.route = &rs[0]
 	}
 	return t
 }

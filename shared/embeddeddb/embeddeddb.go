@@ -7,7 +7,9 @@
 // transactions inserting the same unique key can both commit, the later silently
 // replacing the earlier. The server therefore admits one statement or one explicit
 // transaction at a time across all connections (see serialHandler), which gives the
-// store the same unique-key guarantees it relies on in MySQL.
+// store the same unique-key guarantees it relies on in MySQL. It also ends the
+// transaction the engine leaves open after a failed autocommit statement
+// (afterFailure), which would otherwise hide later commits from that connection.
 package embeddeddb
 
 import (
@@ -140,6 +142,13 @@ func (g *serialGate) leave(conn uint32, query string, err error) {
 	}
 }
 
+// explicit reports whether conn is inside an explicit transaction.
+func (g *serialGate) explicit(conn uint32) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.held && g.holder == conn && g.inTx
+}
+
 // drop frees the gate if a closing connection still holds it.
 func (g *serialGate) drop(conn uint32) {
 	g.mu.Lock()
@@ -180,8 +189,21 @@ func (h *serialHandler) ComQuery(ctx context.Context, c *mysql.Conn, query strin
 		return err
 	}
 	err := h.Handler.ComQuery(ctx, c, query, cb)
+	h.afterFailure(ctx, c, err)
 	h.gate.leave(c.ConnectionID, query, err)
 	return err
+}
+
+// afterFailure ends the transaction the engine leaves open when a statement fails
+// outside an explicit transaction (a duplicate key, say). MySQL commits or rolls
+// back every autocommit statement; the engine would keep that connection on the
+// failed statement's snapshot, blind to what others commit afterwards, so that a
+// unique key another connection stores later would not be a duplicate for it.
+func (h *serialHandler) afterFailure(ctx context.Context, c *mysql.Conn, err error) {
+	if err == nil || h.gate.explicit(c.ConnectionID) {
+		return
+	}
+	_ = h.Handler.ComQuery(ctx, c, "ROLLBACK", func(*sqltypes.Result, bool) error { return nil })
 }
 
 func (h *serialHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string, cb mysql.ResultSpoolFn) (string, error) {
@@ -189,6 +211,7 @@ func (h *serialHandler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query 
 		return "", err
 	}
 	rest, err := h.Handler.ComMultiQuery(ctx, c, query, cb)
+	h.afterFailure(ctx, c, err)
 	h.gate.leave(c.ConnectionID, query, err)
 	if err != nil {
 		// MySQL stops a multi-statement query at the first error; the engine's
@@ -203,6 +226,7 @@ func (h *serialHandler) ComStmtExecute(ctx context.Context, c *mysql.Conn, p *my
 		return err
 	}
 	err := h.Handler.ComStmtExecute(ctx, c, p, cb)
+	h.afterFailure(ctx, c, err)
 	h.gate.leave(c.ConnectionID, p.PrepareStmt, err)
 	return err
 }

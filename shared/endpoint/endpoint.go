@@ -1,10 +1,10 @@
 // Package endpoint is the request pipeline every marketplace-facing function shares:
 // read the raw body once (bounded), verify the signature over those bytes (or their
 // canonical JSON form, which Huawei's sample signs), decode and validate, remember
-// the nonce, run the operation, and answer with a signed JSON envelope. Whatever
-// happens (a forged request, a bad body, a database outage, a panic) the answer is
-// HTTP 200, application/json, a 6-character resultCode and a Body-Sign header over
-// the exact bytes sent.
+// the nonce (scoped by the key that verified), run the operation, and answer with a
+// signed JSON envelope. Whatever happens (a forged request, a bad body, a database
+// outage, a panic) the answer is HTTP 200, application/json, a 6-character
+// resultCode and a Body-Sign header over the exact bytes sent.
 package endpoint
 
 import (
@@ -42,6 +42,8 @@ type Decoder func(body []byte) (Operation, error)
 // NonceStore remembers nonces of verified requests.
 type NonceStore interface {
 	RememberNonce(ctx context.Context, scope, nonce string, expires time.Time) error
+	// ForgetNonce releases the nonce of a request whose operation failed.
+	ForgetNonce(ctx context.Context, scope, nonce string) error
 	PurgeNonces(ctx context.Context, limit int) (int64, error)
 }
 
@@ -65,9 +67,13 @@ const (
 	MaxHeaderBytes = 32 << 10
 )
 
+// nonceRelease is the part of a request's budget an operation does not get: the
+// time left to release the request's nonce when the operation fails.
+const nonceRelease = 300 * time.Millisecond
+
 // Config assembles one endpoint.
 type Config struct {
-	Scope    string // nonce scope, one per interface type: "basic", "kit", ...
+	Scope    string // interface type for logs: "basic", "kit", … (nonces are scoped by key, see NonceScope)
 	Scheme   Scheme
 	Verifier *kgsign.Verifier
 	Nonces   NonceStore
@@ -146,7 +152,8 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 		return marketplace.ResultFor(err)
 	}
 	t.activity = op.Name()
-	if err := cfg.Nonces.RememberNonce(ctx, cfg.Scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
+	scope := NonceScope(v.Key)
+	if err := cfg.Nonces.RememberNonce(ctx, scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
 		t.reason = err.Error()
 		if errors.Is(err, store.ErrReplay) {
 			return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: nonce already used")
@@ -158,12 +165,49 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 			cfg.Logger.Warn("purging nonces", "err", err)
 		}
 	}
-	reply, err := op.Run(context.WithValue(ctx, verifiedKey{}, v))
+	// The nonce is taken before the operation runs, so that concurrent copies of a
+	// request cannot both run it. An operation that then fails with 000005 (a
+	// database outage, the budget running out, a panic) gives it back: every
+	// operation is idempotent, so running the same request again is harmless, and
+	// the marketplace's retry of the same signed request must not be refused as a
+	// replay. Giving it back here, rather than writing it inside each operation's
+	// transaction, is one rule for every endpoint family. A replay of a request that
+	// succeeded, or that was answered with any other code, is still refused.
+	defer func() {
+		if p := recover(); p != nil {
+			cfg.forgetNonce(ctx, scope, v.Nonce, t)
+			panic(p)
+		}
+	}()
+	opCtx, cancel := operationContext(ctx)
+	reply, err := op.Run(context.WithValue(opCtx, verifiedKey{}, v))
+	cancel()
 	if err != nil {
 		t.reason = err.Error()
-		return marketplace.ResultFor(err)
+		res := marketplace.ResultFor(err)
+		if res.Code() == marketplace.InternalError {
+			cfg.forgetNonce(ctx, scope, v.Nonce, t)
+		}
+		return res
 	}
 	return reply
+}
+
+// operationContext is the request's context with nonceRelease held back from its
+// deadline, so that releasing the nonce still fits in the request's budget.
+func operationContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if d, ok := ctx.Deadline(); ok && time.Until(d) > 2*nonceRelease {
+		return context.WithDeadline(ctx, d.Add(-nonceRelease))
+	}
+	return context.WithCancel(ctx)
+}
+
+// forgetNonce releases the nonce of a failed request. If that fails too (the
+// database is unreachable), the nonce stays used until it expires.
+func (cfg *Config) forgetNonce(ctx context.Context, scope, nonce string, t *trace) {
+	if err := cfg.Nonces.ForgetNonce(ctx, scope, nonce); err != nil {
+		t.reason += "; nonce not released: " + err.Error()
+	}
 }
 
 type verifiedKey struct{}

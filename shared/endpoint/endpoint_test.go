@@ -40,6 +40,16 @@ func (m *memNonces) RememberNonce(_ context.Context, scope, nonce string, _ time
 
 func (m *memNonces) PurgeNonces(context.Context, int) (int64, error) { return 0, nil }
 
+func (m *memNonces) ForgetNonce(ctx context.Context, scope, nonce string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	delete(m.seen, scope+"/"+nonce)
+	return nil
+}
+
 type fakeOp struct {
 	run func(context.Context) (marketplace.Reply, error)
 }
@@ -178,6 +188,54 @@ func TestBadBodyAndReplay(t *testing.T) {
 	b64.IsBase64Encoded, b64.Body = true, "!!!"
 	if m := decode(t, h(b64)); m["resultCode"] != "000002" {
 		t.Fatalf("undecodable base64 body: %v", m)
+	}
+}
+
+// TestRetryAfterInternalError: a request whose operation fails with 000005 (or
+// panics) does not use up its nonce, so the marketplace's retry of the same signed
+// request runs; once it has succeeded, a replay is refused again. An operation that
+// answers another code has done its work and keeps its nonce.
+func TestRetryAfterInternalError(t *testing.T) {
+	nonces := &memNonces{seen: map[string]bool{}}
+	var calls int
+	var deadlineLeft time.Duration
+	h := handler(KitHeaders, nonces, func(ctx context.Context) (marketplace.Reply, error) {
+		calls++
+		switch calls {
+		case 1:
+			d, _ := ctx.Deadline()
+			deadlineLeft = time.Until(d)
+			return nil, errors.New("store: saving kit departments: context deadline exceeded")
+		case 2:
+			panic("boom")
+		}
+		return ok(ctx)
+	})
+	req := signed(`{}`, true)
+	for i, want := range []string{"000005", "000005", "000000", "000001", "000001"} {
+		if m := decode(t, h(req)); m["resultCode"] != want {
+			t.Fatalf("attempt %d: %v, want %s", i+1, m, want)
+		}
+	}
+	if calls != 3 {
+		t.Fatalf("operation ran %d times, want 3 (two failures, one success, no replay)", calls)
+	}
+	// The operation's budget leaves time to release the nonce within the request's.
+	if deadlineLeft <= 0 || deadlineLeft > DefaultTimeout-nonceRelease {
+		t.Fatalf("operation deadline %v ahead, want at most %v", deadlineLeft, DefaultTimeout-nonceRelease)
+	}
+
+	for _, code := range []marketplace.Code{marketplace.InstanceNotFound, marketplace.BadRequest, marketplace.Processing} {
+		coded := handler(KitHeaders, nonces, func(context.Context) (marketplace.Reply, error) {
+			return nil, marketplace.Errorf(code, "answered")
+		})
+		req := signed(`{}`, true)
+		if m := decode(t, coded(req)); m["resultCode"] != string(code) {
+			t.Fatalf("%s: %v", code, m)
+		}
+		if m := decode(t, coded(req)); m["resultCode"] != "000001" {
+			t.Fatalf("replay after %s: %v, want 000001", code, m)
+		}
 	}
 }
 

@@ -1,8 +1,10 @@
 // Package fakeidp is a stand-in for the joint-operation unified login and a
 // tenant's auth centre, for the local run and tests only: a login page that lets
-// one pick a user, single-use authorization codes, the token endpoint
+// one pick a user, a marketplace workbench page that opens the application for a
+// user without the seller's login (the callback gets code and tenant, no state),
+// single-use authorization codes, the token endpoint
 // (authorization_code and refresh_token grants, form-encoded), userinfo and logout,
-// with the paths and answers of spec/license-order-kit.md §3.8. It keeps
+// with the paths and answers of docs/protocol.md#unified-login. It keeps
 // everything in memory and must never be deployed.
 package fakeidp
 
@@ -15,6 +17,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -95,6 +98,7 @@ func (p *IdP) Stats() Stats {
 func (p *IdP) Mount(mux *http.ServeMux) {
 	mux.HandleFunc("GET "+p.o.Prefix+"/unified-login", p.loginPage)
 	mux.HandleFunc("POST "+p.o.Prefix+"/unified-login", p.loginSubmit)
+	mux.HandleFunc("GET "+p.o.Prefix+"/workbench", p.workbench)
 	mux.HandleFunc("POST "+p.o.Prefix+"/api/v1/oauth2/token", p.token)
 	mux.HandleFunc("GET "+p.o.Prefix+"/api/v1/oauth2/userinfo", p.userinfo)
 	mux.HandleFunc("GET "+p.o.Prefix+"/api/v1/logout", p.logout)
@@ -128,6 +132,19 @@ var loginTmpl = template.Must(template.New("login").Parse(`<!doctype html>
 </body></html>
 `))
 
+var workbenchTmpl = template.Must(template.New("workbench").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Marketplace workbench (local fake)</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}button{margin:.2rem}</style></head>
+<body><h1>Marketplace workbench</h1>
+<p>Local stand-in for the KooGallery workbench, where a buyer's users open the applications their organisation bought, without the seller's login page: the seller's callback receives a code and the tenant, and no state.</p>
+{{range $app := .Apps}}{{range $.Tenants}}<h2>{{.Name}}: open <code>{{$app}}</code></h2>
+<form method="post" action="{{$.Action}}">
+<input type="hidden" name="appId" value="{{$app}}"><input type="hidden" name="tenant" value="{{.ID}}">
+{{range .Users}}<button type="submit" name="userName" value="{{.UserName}}">{{.Name}} ({{.UserName}}, {{.Role}})</button>{{end}}
+</form>{{end}}{{end}}
+</body></html>
+`))
+
 var msgTmpl = template.Must(template.New("msg").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{{.}}</title></head><body><h1>{{.}}</h1></body></html>
 `))
 
@@ -144,15 +161,49 @@ func (p *IdP) loginPage(w http.ResponseWriter, r *http.Request) {
 		message(w, http.StatusBadRequest, "Unknown appId")
 		return
 	}
-	if p.o.Prepare != nil {
-		if err := p.o.Prepare(r.Context()); err != nil {
-			message(w, http.StatusBadGateway, "Preparing the demo tenant failed: "+err.Error())
-			return
-		}
+	if !p.prepare(w, r) {
+		return
 	}
 	headers(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = loginTmpl.Execute(w, map[string]any{"AppID": appID, "State": r.URL.Query().Get("state"), "Tenants": p.o.Tenants})
+}
+
+// prepare runs Options.Prepare before a page is shown; false: it failed and the
+// answer is written.
+func (p *IdP) prepare(w http.ResponseWriter, r *http.Request) bool {
+	if p.o.Prepare == nil {
+		return true
+	}
+	if err := p.o.Prepare(r.Context()); err != nil {
+		message(w, http.StatusBadGateway, "Preparing the demo tenant failed: "+err.Error())
+		return false
+	}
+	return true
+}
+
+// workbench lists the users who may open each application (or the one named by
+// appId); choosing one signs in at once, as the marketplace workbench does.
+func (p *IdP) workbench(w http.ResponseWriter, r *http.Request) {
+	var apps []string
+	if appID := r.URL.Query().Get("appId"); appID != "" {
+		if _, ok := p.o.Apps[appID]; !ok {
+			message(w, http.StatusBadRequest, "Unknown appId")
+			return
+		}
+		apps = []string{appID}
+	} else {
+		for appID := range p.o.Apps {
+			apps = append(apps, appID)
+		}
+		sort.Strings(apps)
+	}
+	if !p.prepare(w, r) {
+		return
+	}
+	headers(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = workbenchTmpl.Execute(w, map[string]any{"Apps": apps, "Tenants": p.o.Tenants, "Action": p.o.Prefix + "/unified-login"})
 }
 
 func (p *IdP) find(tenantID, userName string) (*Tenant, *User) {

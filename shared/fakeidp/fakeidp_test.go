@@ -1,7 +1,9 @@
 package fakeidp
 
 import (
+	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -88,5 +90,46 @@ func TestFakeAuthCentre(t *testing.T) {
 	n, _ := r.Body.Read(body)
 	if strings.Contains(string(body[:n]), `"><script>`) {
 		t.Fatal("login page reflects the state unescaped")
+	}
+}
+
+func TestWorkbench(t *testing.T) {
+	prepared := 0
+	p := New(Options{Prefix: "/idp", Apps: map[string]string{"app": "https://seller.example.com/sso/callback", "b<app>": "https://b.example.com/cb"},
+		Tenants: []Tenant{{ID: "t", Name: "T", ClientID: "cid", ClientSecret: "csecret", Users: []User{{UserName: "u", Name: "U"}}}},
+		Prepare: func(context.Context) error { prepared++; return nil }})
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	read := func(path string) (int, string) {
+		t.Helper()
+		r, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer r.Body.Close()
+		b, _ := io.ReadAll(r.Body)
+		return r.StatusCode, string(b)
+	}
+	status, body := read("/idp/workbench")
+	if status != 200 || !strings.Contains(body, `action="/idp/unified-login"`) || !strings.Contains(body, `value="app"`) ||
+		!strings.Contains(body, "b&lt;app&gt;") || strings.Contains(body, `name="state"`) || prepared != 1 {
+		t.Fatalf("workbench: %d, prepared %d: %s", status, prepared, body)
+	}
+	if status, body := read("/idp/workbench?appId=app"); status != 200 || strings.Contains(body, "b&lt;app&gt;") {
+		t.Fatalf("workbench for one app: %d %s", status, body)
+	}
+	if status, _ := read("/idp/workbench?appId=nope"); status != 400 {
+		t.Fatalf("unknown app: %d", status)
+	}
+	// What its form posts: a redirect to the callback with code and tenant only.
+	noFollow := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := noFollow.PostForm(srv.URL+"/idp/unified-login", url.Values{"appId": {"app"}, "tenant": {"t"}, "userName": {"u"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, _ := url.Parse(resp.Header.Get("Location"))
+	if q := loc.Query(); resp.StatusCode != 302 || q.Get("code") == "" || q.Get("tenant") != "t" || q.Has("state") || len(q) != 2 {
+		t.Fatalf("workbench redirect %d %s", resp.StatusCode, loc)
 	}
 }

@@ -190,7 +190,7 @@ type mock struct {
 	linear                              int
 }
 
-// Mocks are the documented mock order IDs (spec/license-order-kit.md §4.2).
+// Mocks are the documented mock order IDs (docs/protocol.md#mock-orders).
 var mocks = map[string]mock{
 	"MOCKPERIODYEARNEW":      {"NEW", "PERIOD", "year", 1, 50},
 	"MOCKONETIMENEW":         {"NEW", "ONE_TIME", "", 0, 1},

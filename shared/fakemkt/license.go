@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 )
 
-// Open-API paths of the License products (spec/license-order-kit.md §2.4, §2.6).
+// Open-API paths of the License products (docs/protocol.md#license-upload, docs/protocol.md#license-code-apis).
 const (
 	EventFilePattern = "/api/mkp-openapi-public/global/v1/market-event/{event_id}/file"
 	ActivateV1Path   = "/api/mkp-openapi-public/global/v1/license/activate"

@@ -1,6 +1,7 @@
 package fgdeploy
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,6 +18,7 @@ import (
 	fgsmodel "github.com/huaweicloud/huaweicloud-sdk-go-v3/services/functiongraph/v2/model"
 
 	"github.com/kgseller/kgseller/shared/aksk"
+	"github.com/kgseller/kgseller/shared/fgcontract"
 )
 
 // cloud wraps the SDK clients. Requests are built from this package's JSON-shaped
@@ -49,7 +51,7 @@ func newCloud(fgEndpoint, apigEndpoint, project string, cred aksk.Credentials, t
 	return &cloud{fg: fgs.NewFunctionGraphClient(fc), apig: apig.NewApigClient(ac)}, nil
 }
 
-// convert moves a value between this package's types and the SDK's through JSON.
+// convert moves an SDK answer into this package's types through JSON.
 func convert(from, to any) error {
 	b, err := json.Marshal(from)
 	if err != nil {
@@ -58,25 +60,56 @@ func convert(from, to any) error {
 	return json.Unmarshal(b, to)
 }
 
+// toSDK builds an SDK request model from this package's JSON-shaped types. A
+// member the model does not define is an error rather than silently dropped: the
+// SDK sends only what its models hold, so a setting it cannot carry must not look
+// deployed.
+func toSDK(from, to any) error {
+	b, err := json.Marshal(from)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(to); err != nil {
+		return fmt.Errorf("%T: %w", to, err)
+	}
+	return nil
+}
+
 // isNotFound reports an HTTP 404 answer.
 func isNotFound(err error) bool {
 	var se *sdkerr.ServiceResponseError
 	return errors.As(err, &se) && se.StatusCode == http.StatusNotFound
 }
 
-// apiError keeps what identifies a failed call (status, code, message, request id).
+// apiError keeps what identifies a failed call (status, code, message, request
+// id), and the SDK's error beneath it.
 func apiError(what string, err error) error {
 	var se *sdkerr.ServiceResponseError
 	if errors.As(err, &se) {
-		return fmt.Errorf("%s: HTTP %d %s: %s (request %s)", what, se.StatusCode, se.ErrorCode, se.ErrorMessage, se.RequestId)
+		return &callError{what: what, se: se}
 	}
 	return fmt.Errorf("%s: %w", what, err)
 }
 
+// callError is a call the service refused.
+type callError struct {
+	what string
+	se   *sdkerr.ServiceResponseError
+}
+
+func (e *callError) Error() string {
+	return fmt.Sprintf("%s: HTTP %d %s: %s (request %s)", e.what, e.se.StatusCode, e.se.ErrorCode, e.se.ErrorMessage, e.se.RequestId)
+}
+
+func (e *callError) Unwrap() error { return e.se }
+
 // Deployed is what ShowFunctionConfig tells about an existing function.
 type Deployed struct {
-	URN         string `json:"func_urn"`
-	Description string `json:"description"`
+	URN                 string `json:"func_urn"`
+	Description         string `json:"description"`
+	EnterpriseProjectID string `json:"enterprise_project_id"`
 }
 
 func (c *cloud) showFunction(urn string) (*Deployed, error) {
@@ -97,22 +130,22 @@ func (c *cloud) showFunction(urn string) (*Deployed, error) {
 	return &d, nil
 }
 
-type funcCode struct {
-	File string `json:"file"`
-}
-
-type createBody struct {
-	Config
-	CodeType string   `json:"code_type"`
-	FuncCode funcCode `json:"func_code"`
-	Type     string   `json:"type"`
-}
+// codeFilename is the zip's file name, which CreateFunction and UpdateFunctionCode
+// require with a zip (SDK, code_filename: "当CodeType为jar/zip时必须提供该字段").
+func codeFilename(name string) string { return name + ".zip" }
 
 func (c *cloud) createFunction(cfg Config, zip []byte) (string, error) {
 	var body fgsmodel.CreateFunctionRequestBody
-	if err := convert(createBody{Config: cfg, CodeType: "zip", FuncCode: funcCode{File: base64.StdEncoding.EncodeToString(zip)}, Type: "v2"}, &body); err != nil {
+	if err := toSDK(cfg, &body); err != nil {
 		return "", err
 	}
+	codeType := fgsmodel.GetCreateFunctionRequestBodyCodeTypeEnum().ZIP
+	// v2 functions; the SDK notes that some regions offer only v1 (docs/deploy.md
+	// lists it among what to watch on a first deployment).
+	version := fgsmodel.GetCreateFunctionRequestBodyTypeEnum().V2
+	file, filename := base64.StdEncoding.EncodeToString(zip), codeFilename(cfg.FuncName)
+	body.CodeType, body.Type, body.CodeFilename = &codeType, &version, &filename
+	body.FuncCode = &fgsmodel.FuncCode{File: &file}
 	resp, err := c.fg.CreateFunction(&fgsmodel.CreateFunctionRequest{ContentType: jsonType, Body: &body})
 	if err != nil {
 		return "", apiError("CreateFunction", err)
@@ -123,12 +156,27 @@ func (c *cloud) createFunction(cfg Config, zip []byte) (string, error) {
 	return *resp.FuncUrn, nil
 }
 
-func (c *cloud) updateCode(urn string, zip []byte) error {
-	var body fgsmodel.UpdateFunctionCodeRequestBody
-	if err := convert(map[string]any{"code_type": "zip", "func_code": funcCode{File: base64.StdEncoding.EncodeToString(zip)}}, &body); err != nil {
-		return err
+// errSameCode is UpdateFunctionCode's 409 FSS.0409 ("The specified resource
+// already exists"): the function already has this zip. Huawei's own deployment
+// tools read it so (the serverless-huawei-functions FunctionService ignores it;
+// OTC's FunctionGraph terraform examples accept 409 "if trying to replace code
+// with same code"). It happens when a run uploaded the code and stopped before
+// the configuration that records it.
+var errSameCode = errors.New("the function already has this code (409 FSS.0409)")
+
+func (c *cloud) updateCode(urn, name string, zip []byte) error {
+	file, filename := base64.StdEncoding.EncodeToString(zip), codeFilename(name)
+	body := fgsmodel.UpdateFunctionCodeRequestBody{
+		CodeType:     fgsmodel.GetUpdateFunctionCodeRequestBodyCodeTypeEnum().ZIP,
+		CodeFilename: &filename,
+		FuncCode:     &fgsmodel.FuncCode{File: &file},
 	}
-	if _, err := c.fg.UpdateFunctionCode(&fgsmodel.UpdateFunctionCodeRequest{FunctionUrn: urn, ContentType: jsonType, Body: &body}); err != nil {
+	_, err := c.fg.UpdateFunctionCode(&fgsmodel.UpdateFunctionCodeRequest{FunctionUrn: urn, ContentType: jsonType, Body: &body})
+	var se *sdkerr.ServiceResponseError
+	if errors.As(err, &se) && se.StatusCode == http.StatusConflict && se.ErrorCode == "FSS.0409" {
+		return errSameCode
+	}
+	if err != nil {
 		return apiError("UpdateFunctionCode", err)
 	}
 	return nil
@@ -137,7 +185,7 @@ func (c *cloud) updateCode(urn string, zip []byte) error {
 func (c *cloud) updateConfig(urn string, cfg Config) error {
 	cfg.Package = "" // not part of the update body
 	var body fgsmodel.UpdateFunctionConfigRequestBody
-	if err := convert(cfg, &body); err != nil {
+	if err := toSDK(cfg, &body); err != nil {
 		return err
 	}
 	if _, err := c.fg.UpdateFunctionConfig(&fgsmodel.UpdateFunctionConfigRequest{FunctionUrn: urn, ContentType: jsonType, Body: &body}); err != nil {
@@ -170,7 +218,7 @@ func (c *cloud) listTriggers(urn string) ([]Existing, error) {
 
 func (c *cloud) createTrigger(urn string, t Trigger) error {
 	var body fgsmodel.CreateFunctionTriggerRequestBody
-	if err := convert(t, &body); err != nil {
+	if err := toSDK(t, &body); err != nil {
 		return err
 	}
 	if _, err := c.fg.CreateFunctionTrigger(&fgsmodel.CreateFunctionTriggerRequest{FunctionUrn: urn, ContentType: jsonType, Body: &body}); err != nil {
@@ -197,7 +245,11 @@ type Invocation struct {
 }
 
 func (c *cloud) invoke(urn string, event map[string]any) (Invocation, error) {
-	resp, err := c.fg.InvokeFunction(&fgsmodel.InvokeFunctionRequest{FunctionUrn: urn, ContentType: jsonType, Body: event})
+	// v1: the {request_id, result, status} wrapper InvokeFunctionResponse decodes.
+	// Without it FunctionGraph answers with the function's output itself (v0, the
+	// default), and the SDK leaves Result empty.
+	version := fgcontract.RequestVersionJSON
+	resp, err := c.fg.InvokeFunction(&fgsmodel.InvokeFunctionRequest{FunctionUrn: urn, ContentType: jsonType, XCFFRequestVersion: &version, Body: event})
 	if err != nil {
 		return Invocation{}, apiError("InvokeFunction", err)
 	}
@@ -252,7 +304,7 @@ func (c *cloud) savePolicy(instance string, p Policy) (string, error) {
 	var body apigmodel.ThrottleBaseInfo
 	id := p.ID
 	p.ID = ""
-	if err := convert(p, &body); err != nil {
+	if err := toSDK(p, &body); err != nil {
 		return "", err
 	}
 	if id != "" {

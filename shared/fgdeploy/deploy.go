@@ -5,8 +5,10 @@
 // limit, then smoke-tests what it deployed. A function is updated only when its
 // zip's SHA-256 or its configuration fingerprint differs from the marker the last
 // deployment left in the function's description, so deploying an unchanged build
-// writes nothing. Every failure is reported and makes Deploy return an error; the
-// other functions are still deployed.
+// writes nothing. A write that a function refuses while it applies its previous
+// change is retried for a bounded time. Requests are built from the Huawei SDK's
+// models and the values it lists (shared/fgcontract). Every failure is reported
+// and makes Deploy return an error; the other functions are still deployed.
 package fgdeploy
 
 import (
@@ -53,7 +55,13 @@ type Options struct {
 	Smoke           Smoke
 	// Timeout bounds each API call (default 60 s: code uploads are megabytes).
 	Timeout time.Duration
-	Out     io.Writer
+	// ReadyTimeout bounds how long a write waits for a function that is still
+	// applying its previous change (default 2 min).
+	ReadyTimeout time.Duration
+	// EnterpriseProjectID is sent with every function created or configured;
+	// accounts that use enterprise projects need it ("0" is the default project).
+	EnterpriseProjectID string
+	Out                 io.Writer
 }
 
 // Smoke configures the checks run after a deployment.
@@ -113,6 +121,9 @@ func Deploy(ctx context.Context, o Options) (*Report, error) {
 	if o.Timeout == 0 {
 		o.Timeout = 60 * time.Second
 	}
+	if o.ReadyTimeout == 0 {
+		o.ReadyTimeout = DefaultReadyTimeout
+	}
 	if o.BuildDir == "" {
 		o.BuildDir = "build"
 	}
@@ -141,7 +152,7 @@ func Deploy(ctx context.Context, o Options) (*Report, error) {
 			break
 		}
 		d.printf("[%d/%d] %s\n", i+1, len(names), name)
-		res, des := d.function(name)
+		res, des := d.function(ctx, name)
 		d.rep.Results = append(d.rep.Results, res)
 		if res.Err != nil {
 			d.rep.Errors = append(d.rep.Errors, fmt.Errorf("%s: %w", name, res.Err))
@@ -207,7 +218,7 @@ func (d *deployer) act(done, planned string) string {
 }
 
 // function deploys one function: code and configuration, then triggers.
-func (d *deployer) function(name string) (Result, *Desired) {
+func (d *deployer) function(ctx context.Context, name string) (Result, *Desired) {
 	res := Result{Function: name}
 	des, err := Desire(d.o.Manifest, name, d.o.Region, d.o.ProjectID)
 	if err != nil {
@@ -226,6 +237,7 @@ func (d *deployer) function(name string) (Result, *Desired) {
 	}
 	des.CodeSHA256 = buildzip.SHA256(zip)
 	des.Config.Description = des.Description()
+	des.Config.EnterpriseProjectID = d.o.EnterpriseProjectID
 	if len(des.Unset) > 0 {
 		d.printf("  not set (left out): %s\n", strings.Join(des.Unset, ", "))
 	}
@@ -249,6 +261,10 @@ func (d *deployer) function(name string) (Result, *Desired) {
 		}
 	default:
 		urn = existing.URN
+		if ep := d.o.EnterpriseProjectID; ep != "" && existing.EnterpriseProjectID != "" && existing.EnterpriseProjectID != ep {
+			d.printf("  note: the function is in enterprise project %s, not %s; the deploy tool does not move functions (Enterprise Project Management does)\n",
+				existing.EnterpriseProjectID, ep)
+		}
 		code, cfg := ParseMarker(existing.Description)
 		codeChanged := code != des.CodeSHA256
 		cfgChanged := cfg != des.ConfigHash || d.o.Force
@@ -261,7 +277,11 @@ func (d *deployer) function(name string) (Result, *Desired) {
 			}
 			d.printf("  %s: zip %s -> %s (%d bytes)\n", d.act("updating code", "would update code"), from, short, len(zip))
 			if !d.o.DryRun {
-				if err := d.c.updateCode(urn, zip); err != nil {
+				err := d.whenReady(ctx, name, "the code upload", func() error { return d.c.updateCode(urn, name, zip) })
+				switch {
+				case errors.Is(err, errSameCode):
+					d.printf("  the code was already uploaded (409 FSS.0409: the function has this zip)\n")
+				case err != nil:
 					res.Err = err
 					return res, nil
 				}
@@ -269,7 +289,7 @@ func (d *deployer) function(name string) (Result, *Desired) {
 			// The configuration carries the new marker, so it is written after the code.
 			d.printf("  %s\n", d.act("updating configuration", "would update configuration"))
 			if !d.o.DryRun {
-				if err := d.c.updateConfig(urn, des.Config); err != nil {
+				if err := d.whenReady(ctx, name, "the configuration update", func() error { return d.c.updateConfig(urn, des.Config) }); err != nil {
 					res.Err = err
 					return res, nil
 				}
@@ -282,7 +302,7 @@ func (d *deployer) function(name string) (Result, *Desired) {
 			}
 			d.printf("  %s (%s; zip %s unchanged)\n", d.act("updating configuration", "would update configuration"), why, short)
 			if !d.o.DryRun {
-				if err := d.c.updateConfig(urn, des.Config); err != nil {
+				if err := d.whenReady(ctx, name, "the configuration update", func() error { return d.c.updateConfig(urn, des.Config) }); err != nil {
 					res.Err = err
 					return res, nil
 				}
@@ -299,7 +319,7 @@ func (d *deployer) function(name string) (Result, *Desired) {
 		}
 		return res, des
 	}
-	trig, err := d.triggers(urn, des.Triggers)
+	trig, err := d.triggers(ctx, name, urn, des.Triggers)
 	res.Triggers = trig
 	if err != nil {
 		res.Err = err
@@ -309,7 +329,7 @@ func (d *deployer) function(name string) (Result, *Desired) {
 
 // triggers creates the missing triggers of a function and reports the ones whose
 // settings differ from serverless.yml (replacing them with ReplaceTriggers).
-func (d *deployer) triggers(urn string, want []Trigger) ([]string, error) {
+func (d *deployer) triggers(ctx context.Context, name, urn string, want []Trigger) ([]string, error) {
 	have, err := d.c.listTriggers(urn)
 	if err != nil {
 		return nil, err
@@ -331,7 +351,7 @@ func (d *deployer) triggers(urn string, want []Trigger) ([]string, error) {
 		case match == nil:
 			action = d.act("created", "would create")
 			if !d.o.DryRun {
-				if err := d.c.createTrigger(urn, t); err != nil {
+				if err := d.whenReady(ctx, name, "trigger creation", func() error { return d.c.createTrigger(urn, t) }); err != nil {
 					return out, fmt.Errorf("trigger %s: %w", key, err)
 				}
 			}
@@ -343,10 +363,10 @@ func (d *deployer) triggers(urn string, want []Trigger) ([]string, error) {
 			case d.o.ReplaceTriggers:
 				action = d.act("replaced", "would replace") + " (" + strings.Join(diff, ", ") + ")"
 				if !d.o.DryRun {
-					if err := d.c.deleteTrigger(urn, *match); err != nil {
+					if err := d.whenReady(ctx, name, "trigger deletion", func() error { return d.c.deleteTrigger(urn, *match) }); err != nil {
 						return out, fmt.Errorf("trigger %s: %w", key, err)
 					}
-					if err := d.c.createTrigger(urn, t); err != nil {
+					if err := d.whenReady(ctx, name, "trigger creation", func() error { return d.c.createTrigger(urn, t) }); err != nil {
 						return out, fmt.Errorf("trigger %s: %w", key, err)
 					}
 				}

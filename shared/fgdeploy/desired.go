@@ -11,6 +11,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/kgseller/kgseller/shared/fgcontract"
 	"github.com/kgseller/kgseller/shared/manifest"
 )
 
@@ -18,8 +19,15 @@ import (
 // (plain and encrypted, as JSON).
 const EnvLimit = 4096
 
+// VariableLimit is how many variables user_data and encrypted_user_data each hold
+// at most (SDK, CreateFunctionRequestBody: "最多定义20个，总长度不超过4KB").
+const VariableLimit = 20
+
 // DescriptionLimit is the longest function description FunctionGraph accepts.
 const DescriptionLimit = 512
+
+// TriggerLimit is the most triggers FunctionGraph allows on one function version.
+const TriggerLimit = 10
 
 // FuncVpc is the func_vpc of a function.
 type FuncVpc struct {
@@ -41,6 +49,10 @@ type Config struct {
 	Xrole             string   `json:"xrole,omitempty"`
 	FuncVpc           *FuncVpc `json:"func_vpc,omitempty"`
 	Description       string   `json:"description,omitempty"`
+	// EnterpriseProjectID comes from the deployment's options, not serverless.yml,
+	// and is not part of the fingerprint: it places a function, it does not
+	// configure it.
+	EnterpriseProjectID string `json:"enterprise_project_id,omitempty"`
 }
 
 // Trigger is one trigger of serverless.yml in the API's JSON names.
@@ -104,11 +116,14 @@ func Desire(m *manifest.Manifest, name, region, project string) (*Desired, error
 		pkg = "default"
 	}
 	mem, timeout := m.MemorySize(fn), m.Timeout(fn)
-	if mem < 128 || mem > 10240 || mem%128 != 0 {
-		return nil, fmt.Errorf("%s: memorySize %d MB is not a FunctionGraph size (a multiple of 128, at most 10240)", name, mem)
+	if !fgcontract.MemorySizeOK(mem) {
+		return nil, fmt.Errorf("%s: memorySize %d MB is not a FunctionGraph size (%s)", name, mem, fgcontract.MemorySizesText())
 	}
-	if timeout < 3 || timeout > 259200 {
-		return nil, fmt.Errorf("%s: timeout %d s is outside FunctionGraph's 3–259200", name, timeout)
+	if timeout < fgcontract.TimeoutMin || timeout > fgcontract.TimeoutMax {
+		return nil, fmt.Errorf("%s: timeout %d s is outside FunctionGraph's %d–%d", name, timeout, fgcontract.TimeoutMin, fgcontract.TimeoutMax)
+	}
+	if !fgcontract.OneOf(runtime, fgcontract.Runtimes()) {
+		return nil, fmt.Errorf("%s: runtime %q is not a FunctionGraph runtime (%s)", name, runtime, strings.Join(fgcontract.Runtimes(), ", "))
 	}
 	plain, unsetPlain, err := env(name, "userData", m.Env(fn))
 	if err != nil {
@@ -133,6 +148,9 @@ func Desire(m *manifest.Manifest, name, region, project string) (*Desired, error
 	if total := len(userData) + len(encrypted); total > EnvLimit {
 		return nil, fmt.Errorf("%s: environment variables take %d characters, FunctionGraph allows %d", name, total, EnvLimit)
 	}
+	if len(plain) > VariableLimit || len(secret) > VariableLimit {
+		return nil, fmt.Errorf("%s: %d plain and %d encrypted variables, FunctionGraph allows %d of each", name, len(plain), len(secret), VariableLimit)
+	}
 	d.Config = Config{
 		FuncName: name, Package: pkg, Runtime: runtime, Handler: handler, MemorySize: mem, Timeout: timeout,
 		UserData: string(userData), EncryptedUserData: string(encrypted),
@@ -154,9 +172,15 @@ func Desire(m *manifest.Manifest, name, region, project string) (*Desired, error
 		}
 	}
 
+	if len(fn.Events) > TriggerLimit {
+		return nil, fmt.Errorf("%s: %d triggers (one per route: production addresses times sub-paths), FunctionGraph allows %d", name, len(fn.Events), TriggerLimit)
+	}
 	urn := FunctionURN(region, project, pkg, name)
 	for i, ev := range fn.Events {
 		t, err := trigger(ev, urn)
+		if err == nil {
+			err = checkTrigger(t)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: events[%d]: %w", name, i, err)
 		}
@@ -239,7 +263,10 @@ func trigger(ev manifest.Event, urn string) (Trigger, error) {
 			}
 			timeout = n
 		}
-		t.EventData["func_info"] = map[string]any{"function_urn": urn, "invocation_type": "sync", "timeout": timeout, "version": "latest"}
+		// The URN without its version, and the version apart: the form of the API
+		// reference's trigger listing (function_urn …:function:default:test_triggers,
+		// version latest).
+		t.EventData["func_info"] = map[string]any{"function_urn": unversioned(urn), "invocation_type": "sync", "timeout": timeout, "version": "latest"}
 		switch {
 		case t.EventData["name"] == nil:
 			return Trigger{}, fmt.Errorf("an APIG trigger needs eventData.name (the API name)")
@@ -285,6 +312,14 @@ func str(v any) string {
 // FunctionURN returns urn:fss:{region}:{project}:function:{package}:{name}:latest.
 func FunctionURN(region, project, pkg, name string) string {
 	return "urn:fss:" + region + ":" + project + ":function:" + pkg + ":" + name + ":latest"
+}
+
+// unversioned drops the version from an 8-field function URN.
+func unversioned(urn string) string {
+	if strings.Count(urn, ":") == 7 {
+		return urn[:strings.LastIndex(urn, ":")]
+	}
+	return urn
 }
 
 // fingerprint hashes the configuration, leaving out secret values (their names are

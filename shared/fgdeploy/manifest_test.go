@@ -1,9 +1,11 @@
 package fgdeploy
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
+	"github.com/kgseller/kgseller/shared/fgcontract"
 	"github.com/kgseller/kgseller/shared/manifest"
 )
 
@@ -70,6 +72,15 @@ func TestProjectManifestWorksWithThePlugin(t *testing.T) {
 	}
 }
 
+// twentyOne is 21 plain variables (FunctionGraph allows 20).
+var twentyOne = func() string {
+	var s []string
+	for i := range 21 {
+		s = append(s, fmt.Sprintf("V%d: x", i))
+	}
+	return strings.Join(s, ", ")
+}()
+
 func TestDesireRules(t *testing.T) {
 	parse := func(yml string, env map[string]string) *manifest.Manifest {
 		t.Helper()
@@ -90,6 +101,10 @@ func TestDesireRules(t *testing.T) {
 		"both kinds":      {base + "    userData: {A: x}\n    encryptedUserData: {A: y}\n", nil, "both a plain and an encrypted"},
 		"too big":         {base + "    encryptedUserData: {A: '${env:BIG}'}\n", map[string]string{"BIG": strings.Repeat("x", 4100)}, "4096"},
 		"memory":          {base + "    memorySize: 100\n", nil, "memorySize"},
+		"memory 640":      {base + "    memorySize: 640\n", nil, "memorySize 640"},
+		"memory 10240":    {base + "    memorySize: 10240\n", nil, "memorySize 10240"},
+		"runtime":         {base + "    runtime: Go1.21\n", nil, "runtime"},
+		"21 variables":    {base + "    userData: {" + twentyOne + "}\n", nil, "20"},
 		"half vpc":        {"provider: {funcVpc: {vpcId: v}}\nfunctions:\n  f:\n    handler: bootstrap\n", nil, "both vpcId and subnetId"},
 		"vpc no agency":   {"provider: {funcVpc: {vpcId: v, subnetId: s}}\nfunctions:\n  f:\n    handler: bootstrap\n", nil, "agency"},
 		"no group":        {base + "    events: [{triggerTypeCode: DEDICATEDGATEWAY, eventData: {name: n, instanceId: i, path: /x, auth: NONE}}]\n", nil, "groupId"},
@@ -98,6 +113,10 @@ func TestDesireRules(t *testing.T) {
 		"timer no sched":  {base + "    events: [{triggerTypeCode: TIMER, eventData: {name: t}}]\n", nil, "schedule"},
 		"unsupported":     {base + "    events: [{triggerTypeCode: OBS, eventData: {bucket: b}}]\n", nil, "not supported"},
 		"bad api timeout": {base + "    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /x, auth: NONE, timeout: 70000}}]\n", nil, "timeout"},
+		"11 triggers": {"custom: {production: {addresses: {/a: f, /b: g, /c: g, /d: g, /e: g, /f: g}}}\n" + base +
+			"    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /a, auth: NONE}}, {triggerTypeCode: APIG, belowAddresses: true, eventData: {name: k, groupId: g, path: /k, auth: NONE}}," +
+			" {triggerTypeCode: APIG, belowAddresses: true, eventData: {name: k2, groupId: g, path: /k2, auth: NONE}}]\n" +
+			"  g:\n    events: [{triggerTypeCode: APIG, eventData: {name: gn, groupId: g, path: /b, auth: NONE}}]\n", nil, "FunctionGraph allows 10"},
 	} {
 		_, err := Desire(parse(c.yml, c.env), "f", "r", "p")
 		if err == nil || !strings.Contains(err.Error(), c.err) {
@@ -105,6 +124,13 @@ func TestDesireRules(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "xxxxxxxx") {
 			t.Errorf("%s: the error quotes a value", name)
+		}
+	}
+
+	// Every size FunctionGraph lists is accepted.
+	for _, mem := range fgcontract.MemorySizes() {
+		if _, err := Desire(parse(base+fmt.Sprintf("    memorySize: %d\n", mem), nil), "f", "r", "p"); err != nil {
+			t.Errorf("memorySize %d: %v", mem, err)
 		}
 	}
 
@@ -125,5 +151,51 @@ func TestDesireRules(t *testing.T) {
 	}
 	if code, cfg := ParseMarker("no marker here"); code != "" || cfg != "" {
 		t.Error("marker found in a plain description")
+	}
+}
+
+// TestTriggersCoverEveryRoute: the deploy tool creates one trigger for each route
+// of serverless.yml, the production addresses expanded (the basic interface at
+// every address, the Kit below every address), and no other.
+func TestTriggersCoverEveryRoute(t *testing.T) {
+	m, err := manifest.Load("../../serverless.yml", func(k string) string {
+		if strings.HasSuffix(k, "_ID") {
+			return "id0123456789"
+		}
+		return "value-of-" + strings.ToLower(k)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]bool{}
+	for _, r := range m.Routes() {
+		want[r.Function+" "+manifest.TriggerDedicatedAPIG+" "+r.Method+" "+r.Path] = true
+	}
+	got := map[string]bool{}
+	for _, name := range m.Names() {
+		d, err := Desire(m, name, "xx-test-1", "project")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tr := range d.Triggers {
+			if tr.Type != manifest.TriggerTimer {
+				got[name+" "+tr.Key()] = true
+			}
+		}
+	}
+	for k := range want {
+		if !got[k] {
+			t.Errorf("no trigger for %s", k)
+		}
+	}
+	for k := range got {
+		if !want[k] {
+			t.Errorf("trigger %s is not a route", k)
+		}
+	}
+	for _, k := range []string{"saas-produce DEDICATEDGATEWAY POST /", "kit-auth-sync DEDICATEDGATEWAY POST /license/produce/produceAPI/authSync"} {
+		if !got[k] {
+			t.Errorf("no trigger %s", k)
+		}
 	}
 }

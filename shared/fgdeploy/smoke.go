@@ -50,9 +50,9 @@ func (d *deployer) smoke(ctx context.Context, deployed []*Desired) {
 		signed := s.Path != "" && path == s.Path && !s.Key.IsZero()
 		var err error
 		if signed {
-			err = d.smokeSigned(urn, path)
+			err = d.smokeSigned(ctx, des.Name, urn, path)
 		} else {
-			err = d.smokeAlive(urn, strings.ToUpper(str(route.EventData["req_method"])), path)
+			err = d.smokeAlive(ctx, des.Name, urn, strings.ToUpper(str(route.EventData["req_method"])), path)
 		}
 		if err != nil {
 			res.Smoke = "FAILED: " + err.Error()
@@ -154,7 +154,18 @@ func apigAnswer(result string, key kgsign.Key) (kgclient.Answer, error) {
 	return a, nil
 }
 
-func (d *deployer) smokeSigned(urn, path string) error {
+// invoke calls the function, waiting while FunctionGraph refuses it for the
+// moment (a function is busy just after its last change).
+func (d *deployer) invoke(ctx context.Context, name, urn string, event map[string]any) (Invocation, error) {
+	var inv Invocation
+	err := d.whenReady(ctx, name, "the invocation", func() (err error) {
+		inv, err = d.c.invoke(urn, event)
+		return err
+	})
+	return inv, err
+}
+
+func (d *deployer) smokeSigned(ctx context.Context, name, urn, path string) error {
 	cl := kgclient.Client{URL: "https://smoke.invalid" + path, Key: d.o.Smoke.Key}
 	signed, err := cl.Sign(smokeBody())
 	if err != nil {
@@ -164,7 +175,7 @@ func (d *deployer) smokeSigned(urn, path string) error {
 	if err != nil {
 		return err
 	}
-	inv, err := d.c.invoke(urn, apigEvent(http.MethodPost, path, u.Query(), signed.Headers, signed.Body))
+	inv, err := d.invoke(ctx, name, urn, apigEvent(http.MethodPost, path, u.Query(), signed.Headers, signed.Body))
 	if err != nil {
 		return err
 	}
@@ -190,7 +201,7 @@ func expectNotFound(a kgclient.Answer) error {
 
 // smokeAlive checks that an unsigned call gets a well-formed APIG answer that is
 // not a server error, and not the answer of a misconfigured function (000005).
-func (d *deployer) smokeAlive(urn, method, path string) error {
+func (d *deployer) smokeAlive(ctx context.Context, name, urn, method, path string) error {
 	if method == "ANY" {
 		method = http.MethodPost
 	}
@@ -198,7 +209,7 @@ func (d *deployer) smokeAlive(urn, method, path string) error {
 	if method == http.MethodGet || method == http.MethodHead {
 		body = nil
 	}
-	inv, err := d.c.invoke(urn, apigEvent(method, path, nil, map[string]string{"Content-Type": "application/json"}, body))
+	inv, err := d.invoke(ctx, name, urn, apigEvent(method, path, nil, map[string]string{"Content-Type": "application/json"}, body))
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// vector mirrors testdata/vectors.json (spec/signatures-and-crypto.md §10).
+// vector mirrors testdata/vectors.json (docs/protocol.md#test-vectors).
 type vector struct {
 	Name         string `json:"name"`
 	Scheme       string `json:"scheme"`

@@ -14,7 +14,7 @@ import (
 	"github.com/kgseller/kgseller/shared/kgsign"
 )
 
-// maxResultMsg is the documented length of resultMsg (spec saas-basic §2.2).
+// maxResultMsg is the documented length of resultMsg (docs/protocol.md#answers).
 const maxResultMsg = 255
 
 // decodeObject decodes a JSON object keeping numbers as json.Number; nil when the
@@ -82,6 +82,10 @@ func sixDigits(s string) bool {
 	return true
 }
 
+// bodySignMismatch is checkBodySign's complaint about a well-formed header that
+// does not verify.
+const bodySignMismatch = "Body-Sign does not match the body (signed with another key, or over other bytes than those sent)"
+
 // checkBodySign verifies a Body-Sign header, accepting the spacing variants of
 // Huawei's own samples (`signature= "…"`), and returns what is wrong or "".
 func checkBodySign(header string, body []byte, key kgsign.Key) string {
@@ -109,7 +113,7 @@ func checkBodySign(header string, body []byte, key kgsign.Key) string {
 	}
 	want, _ := base64.StdEncoding.DecodeString(kgsign.BodySign(key, body))
 	if !hmac.Equal(got, want) {
-		return "Body-Sign does not match the body (signed with another key, or over other bytes than those sent)"
+		return bodySignMismatch
 	}
 	return ""
 }

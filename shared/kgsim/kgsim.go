@@ -34,7 +34,7 @@ import (
 const (
 	DefaultRounds     = 3
 	DefaultDuplicates = 10
-	// DefaultTimeout is the marketplace's per-call limit (spec saas-basic §2 #6).
+	// DefaultTimeout is the marketplace's per-call limit (docs/protocol.md#timeouts).
 	DefaultTimeout   = 5 * time.Second
 	DefaultReadyWait = 60 * time.Second
 	DefaultPollEvery = 500 * time.Millisecond
@@ -68,6 +68,17 @@ type Options struct {
 	// applicationSync add and modify cases encrypt their clientSecret with it and are
 	// skipped without it.
 	KitPublicKey *rsa.PublicKey
+	// KitUnversioned runs the kit suite on the unversioned sub-paths
+	// /produceAPI/<name> instead of /produceAPI/v2/<name>.
+	KitUnversioned bool
+	// KitKey and NotifyKey are the Kit and generic (orderNotify) keys of the address
+	// type, which calls every interface type at one production address; its cases
+	// of a type are skipped without the type's key.
+	KitKey, NotifyKey kgsign.Key
+	// OtherAddresses are the seller's other production addresses (full URLs): the
+	// address type replays calls captured at URL there, where a server that trusts
+	// the same key must refuse them.
+	OtherAddresses []string
 	// HTTP is the client; nil uses a fresh one without its own timeout.
 	HTTP *http.Client
 	// Now is the clock for timestamps; nil means time.Now.
@@ -130,6 +141,22 @@ type Case struct {
 	Burst bool
 	// Skip, when not empty, reports the case as skipped with this reason.
 	Skip string
+	// Key signs the case instead of Options.Key (another interface type's key), and
+	// Kit signs it with x-sign headers although the product does not.
+	Key kgsign.Key
+	Kit bool
+	// ReplayTo sends the exact signed request again, once it passed, to each of
+	// these routes, which must answer 000001.
+	ReplayTo []Replay
+}
+
+// Replay is a route a captured request is replayed to.
+type Replay struct {
+	// URL is a full URL, or a path appended to Options.URL when it starts with "/".
+	URL string
+	// OtherKey: the route may belong to an interface type whose key kgsim was not
+	// given, so its answer's Body-Sign is checked for form only.
+	OtherKey bool
 }
 
 // Malformed is a correctly signed body the server must refuse with 000002.
@@ -162,7 +189,7 @@ type Product struct {
 }
 
 // Types lists the product types kgsim knows, by name.
-func Types() []string { return []string{"saas", "license", "notify", "kit"} }
+func Types() []string { return []string{"saas", "license", "notify", "kit", "address"} }
 
 // ProductFor returns the suite of a product type.
 func ProductFor(name string, o Options) (*Product, error) {
@@ -174,7 +201,9 @@ func ProductFor(name string, o Options) (*Product, error) {
 	case "notify":
 		return notifyProduct(), nil
 	case "kit":
-		return kitProduct(o.KitPublicKey), nil
+		return kitProduct(o.KitPublicKey, o.KitUnversioned), nil
+	case "address":
+		return addressProduct(o), nil
 	}
 	return nil, fmt.Errorf("kgsim: unknown product type %q (want one of %s)", name, strings.Join(Types(), ", "))
 }
@@ -291,7 +320,7 @@ func RunProduct(ctx context.Context, p *Product, o Options) (*Report, error) {
 }
 
 // addressWarnings notes what the marketplace would refuse in a production address
-// (spec saas-basic §2: HTTPS only, a domain name, no bare IP); loopback addresses of
+// (docs/protocol.md#transport: HTTPS only, a domain name, no bare IP); loopback addresses of
 // a local run are fine.
 func addressWarnings(u *url.URL) []string {
 	host := u.Hostname()
@@ -368,6 +397,17 @@ func (r *runner) client(path string) *kgclient.Client {
 	}
 }
 
+// caseClient is the client of a case: its path, and its key and scheme when it
+// names them.
+func (r *runner) caseClient(c *Case) *kgclient.Client {
+	cli := r.client(c.Path)
+	cli.Kit = cli.Kit || c.Kit
+	if !c.Key.IsZero() {
+		cli.Key = c.Key
+	}
+	return cli
+}
+
 // call is one request and what came back.
 type call struct {
 	a       *Answer
@@ -395,13 +435,22 @@ func (r *runner) send(ctx context.Context, c *kgclient.Client, s kgclient.Signed
 // judge lists what is wrong with one call given the accepted codes; the checks of
 // the case run only when the code is accepted.
 func (r *runner) judge(cl call, want []string, c *Case) []string {
+	key := r.o.Key
+	if c != nil && !c.Key.IsZero() {
+		key = c.Key
+	}
+	return r.judgeKey(cl, want, c, key)
+}
+
+// judgeKey is judge with the key that must have signed the answer.
+func (r *runner) judgeKey(cl call, want []string, c *Case, key kgsign.Key) []string {
 	if cl.err != nil {
 		if cl.timeout {
 			return []string{fmt.Sprintf("no answer within %v (the marketplace gives up after 5s)", r.o.Timeout)}
 		}
 		return []string{"request failed: " + cl.err.Error()}
 	}
-	problems := checkShape(cl.a, r.o.Key)
+	problems := checkShape(cl.a, key)
 	if cl.elapsed > r.o.Timeout {
 		problems = append(problems, fmt.Sprintf("answered after %v, over the %v limit", cl.elapsed.Round(time.Millisecond), r.o.Timeout))
 	}
@@ -454,15 +503,16 @@ func (r *runner) single(ctx context.Context, phase string, round int, c Case) Re
 	if err != nil {
 		return r.result(phase, round, c.Name, c.Path, wants(c.Want), nil, []string{err.Error()})
 	}
-	cli := r.client(c.Path)
+	cli := r.caseClient(&c)
 	var calls []call
+	var last kgclient.Signed
 	for {
 		s, err := cli.Sign(body)
 		if err != nil {
 			return r.result(phase, round, c.Name, c.Path, wants(c.Want), calls, []string{err.Error()})
 		}
 		cl := r.send(ctx, cli, s)
-		calls = append(calls, cl)
+		calls, last = append(calls, cl), s
 		if !c.Poll || cl.a == nil || cl.a.Code() != codeProcessing || !time.Now().Before(r.readyBy) || ctx.Err() != nil {
 			break
 		}
@@ -471,17 +521,73 @@ func (r *runner) single(ctx context.Context, phase string, round int, c Case) Re
 		case <-time.After(r.o.PollEvery):
 		}
 	}
-	last := calls[len(calls)-1]
-	problems := r.judge(last, c.Want, &c)
-	if c.Poll && last.a != nil && last.a.Code() == codeProcessing {
+	final := calls[len(calls)-1]
+	problems := r.judge(final, c.Want, &c)
+	if c.Poll && final.a != nil && final.a.Code() == codeProcessing {
 		problems = append(problems, fmt.Sprintf("still 000004 (processing) after %d polls; setup waits at most %v in all", len(calls), r.o.ReadyWait))
 	}
 	// Learn from any answer with an accepted code, so one shape defect (a wrong
 	// Body-Sign, say) is reported on every case instead of cascading.
-	if c.Learn != nil && last.a != nil && last.a.Obj != nil && slices.Contains(c.Want, last.a.Code()) {
-		c.Learn(r.env, last.a)
+	if c.Learn != nil && final.a != nil && final.a.Obj != nil && slices.Contains(c.Want, final.a.Code()) {
+		c.Learn(r.env, final.a)
 	}
-	return r.result(phase, round, c.Name, c.Path, wants(c.Want), calls, problems)
+	want := wants(c.Want)
+	if len(c.ReplayTo) > 0 {
+		want += fmt.Sprintf(" then %s on %d other route(s)", codeAuth, len(c.ReplayTo))
+		if len(problems) == 0 {
+			replays, ps := r.replay(ctx, cli, last, c)
+			calls, problems = append(calls, replays...), ps
+		}
+	}
+	return r.result(phase, round, c.Name, c.Path, want, calls, problems)
+}
+
+// replay sends a request that passed to the case's ReplayTo routes, unchanged; each
+// must refuse it with 000001, as a server that remembers nonces per key does.
+func (r *runner) replay(ctx context.Context, cli *kgclient.Client, s kgclient.Signed, c Case) ([]call, []string) {
+	var calls []call
+	var problems []string
+	for _, rt := range c.ReplayTo {
+		target := rt.URL
+		if strings.HasPrefix(target, "/") {
+			target = r.o.URL + target
+		}
+		moved, err := retarget(s, target)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		cl := r.send(ctx, cli, moved)
+		calls = append(calls, cl)
+		if cl.a != nil && cl.a.Code() != "" && cl.a.Code() != codeAuth {
+			problems = append(problems, fmt.Sprintf("the same signed request was answered again at %s (resultCode %s, want %s): nonces must be remembered per key, not per route",
+				target, cl.a.Code(), codeAuth))
+			continue
+		}
+		for _, p := range r.judgeKey(cl, []string{codeAuth}, nil, cli.Key) {
+			if rt.OtherKey && p == bodySignMismatch {
+				continue
+			}
+			problems = append(problems, fmt.Sprintf("replayed at %s: %s", target, p))
+		}
+	}
+	return calls, problems
+}
+
+// retarget points a signed request at another URL, keeping its query (the V2
+// signature) and everything else.
+func retarget(s kgclient.Signed, target string) (kgclient.Signed, error) {
+	from, err := url.Parse(s.URL)
+	if err != nil {
+		return s, fmt.Errorf("kgsim: %w", err)
+	}
+	to, err := url.Parse(target)
+	if err != nil {
+		return s, fmt.Errorf("kgsim: replay route %q: %w", target, err)
+	}
+	to.RawQuery = from.RawQuery
+	s.URL = to.String()
+	return s, nil
 }
 
 // burst sends Duplicates copies of a case at once, each with its own body, nonce
@@ -492,7 +598,7 @@ func (r *runner) burst(ctx context.Context, phase string, round int, c Case) Res
 	if c.Skip != "" {
 		return Result{Phase: phase, Round: round, Case: name, Path: c.Path, Want: wants(c.Want), Status: StatusSkip, Reason: c.Skip}
 	}
-	cli := r.client(c.Path)
+	cli := r.caseClient(&c)
 	signed := make([]kgclient.Signed, n)
 	for i := range signed {
 		body, err := c.Body(r.env)

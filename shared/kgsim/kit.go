@@ -13,10 +13,11 @@ import (
 	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 )
 
-// Kit debug values (spec license-order-kit §3): one tenant, app, two users and two
+// Kit debug values (docs/protocol.md#kit): one tenant, app, two users and two
 // departments, all named kgsim-* so they are easy to find and delete.
 const (
 	kitPath       = "/produceAPI/v2/"
+	kitPathPlain  = "/produceAPI/"
 	kitInstance   = "kgsim-kit-instance-0001"
 	kitTenant     = "kgsim-tenant-0001"
 	kitApp        = "kgsim-app-0001"
@@ -55,20 +56,34 @@ func ParsePublicKey(pemBytes []byte) (*rsa.PublicKey, error) {
 	return rk, nil
 }
 
+// kitNames are the five Kit sync interfaces, each on its fixed sub-path.
+var kitNames = []string{"tenantSync", "applicationSync", "authSync", "singleOrgSync", "allOrgSync"}
+
+// kitBody is the body of a debug Kit call: the fields, testFlag 1 (an integer, as
+// the Kit sends it) and timeStamp in UTC+8.
+func kitBody(e *Env, f map[string]any) ([]byte, error) {
+	f["testFlag"] = 1
+	f["timeStamp"] = kitTimeStamp(e.Now())
+	return jsonBody(f)
+}
+
 // kitProduct is the joint-operation Kit suite: the five V2 sync calls on their
-// fixed sub-paths, signed with x-sign headers. Adds, modifies and deletes are
-// replayed in any order; every one must answer 000000 (repeated adds create
-// nothing, repeated deletes still succeed).
-func kitProduct(pub *rsa.PublicKey) *Product {
+// fixed sub-paths (the unversioned /produceAPI/<name> ones when unversioned),
+// signed with x-sign headers. Adds, modifies and deletes are replayed in any order;
+// every one must answer 000000 (repeated adds create nothing, repeated deletes still
+// succeed).
+func kitProduct(pub *rsa.PublicKey, unversioned bool) *Product {
+	base := kitPath
+	if unversioned {
+		base = kitPathPlain
+	}
 	kit := func(name, path string, fields func(e *Env) (map[string]any, error)) Case {
-		return Case{Name: name, Path: kitPath + path, Want: []string{codeOK}, Body: func(e *Env) ([]byte, error) {
+		return Case{Name: name, Path: base + path, Want: []string{codeOK}, Body: func(e *Env) ([]byte, error) {
 			f, err := fields(e)
 			if err != nil {
 				return nil, err
 			}
-			f["testFlag"] = 1
-			f["timeStamp"] = kitTimeStamp(e.Now())
-			return jsonBody(f)
+			return kitBody(e, f)
 		}}
 	}
 	tenant := func(name string, flag int) Case {
@@ -132,11 +147,11 @@ func kitProduct(pub *rsa.PublicKey) *Product {
 	}
 	long := strings.Repeat("A", 65)
 	bad := func(name, path, body string) Malformed {
-		return Malformed{Name: name, Path: kitPath + path, Body: []byte(body)}
+		return Malformed{Name: name, Path: base + path, Body: []byte(body)}
 	}
 	return &Product{
 		Name:        "kit",
-		Summary:     "joint-operation Kit sync: tenantSync, applicationSync, authSync, singleOrgSync, allOrgSync (x-sign headers)",
+		Summary:     "joint-operation Kit sync: tenantSync, applicationSync, authSync, singleOrgSync, allOrgSync below the production address (x-sign headers)",
 		DefaultPath: "",
 		Kit:         true,
 		Cases: []Case{

@@ -16,7 +16,7 @@ const (
 // ("2023-10-27 10:30:15 z", sic).
 func licenseTime(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05") + " z" }
 
-// licenseProduct is the online License suite (spec license-order-kit §2.3, §2.5):
+// licenseProduct is the online License suite (docs/protocol.md#getlicenseasync, docs/protocol.md#license-code-activities):
 // the instance an online-license product creates, getLicenseAsync on it, and the
 // three license-code lifecycle calls, all on the URL bound to the License type.
 func licenseProduct() *Product {

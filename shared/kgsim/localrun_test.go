@@ -2,11 +2,6 @@ package kgsim_test
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/pem"
 	"io"
 	"net"
 	"net/http"
@@ -18,6 +13,7 @@ import (
 	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/kgsim"
+	"github.com/kgseller/kgseller/shared/kgsim/kgsimtest"
 	"github.com/kgseller/kgseller/shared/localrun"
 	"github.com/kgseller/kgseller/shared/manifest"
 )
@@ -128,34 +124,84 @@ func TestLocalRunLicense(t *testing.T) {
 
 // TestLocalRunKit needs the five Kit functions (issue 5, POST /produceAPI/v2/*). The
 // local run is given a fresh Kit RSA key so that applicationSync, whose
-// clientSecret is encrypted with the public half, runs too.
+// clientSecret is encrypted with the public half, runs too. The suite runs below
+// the production address /saas/produce, and once more on the unversioned
+// sub-paths below /license/produce.
 func TestLocalRunKit(t *testing.T) {
 	const owner = "the Kit functions (issue 5)"
-	requireRoutes(t, owner, "/produceAPI/v2/tenantSync", "/produceAPI/v2/applicationSync", "/produceAPI/v2/authSync",
-		"/produceAPI/v2/singleOrgSync", "/produceAPI/v2/allOrgSync")
-	priv, err := rsa.GenerateKey(rand.Reader, 3072)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	// Base64 of the PEM, as the local run writes its own key: serverless.yml
-	// substitutes the value into YAML, where a multi-line PEM would not fit.
-	privPEM := base64.StdEncoding.EncodeToString(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
-	_, base := startLocalRun(t, "KG_KIT_RSA_PRIVATE_KEY="+privPEM)
-	rep := runLocal(t, base, owner, kgsim.Options{Type: "kit", Rounds: 2, KitPublicKey: &priv.PublicKey})
-	if rep.Skipped != 0 {
-		t.Fatalf("%d kit results skipped although a public key was given", rep.Skipped)
-	}
-	ran := 0
-	for _, r := range rep.Results {
-		if strings.HasPrefix(r.Case, "applicationSync") {
-			ran++
+	var paths []string
+	for _, addr := range []string{"/saas/produce", "/license/produce"} {
+		for _, name := range []string{"tenantSync", "applicationSync", "authSync", "singleOrgSync", "allOrgSync"} {
+			paths = append(paths, addr+"/produceAPI/v2/"+name, addr+"/produceAPI/"+name)
 		}
 	}
-	if ran == 0 {
-		t.Fatal("applicationSync never ran")
+	requireRoutes(t, owner, paths...)
+	priv, privValue := kgsimtest.KitRSAKey(t)
+	_, base := startLocalRun(t, "KG_KIT_RSA_PRIVATE_KEY="+privValue)
+	for _, c := range []struct {
+		address     string
+		unversioned bool
+		rounds      int
+	}{{"/saas/produce", false, 2}, {"/license/produce", true, 1}} {
+		rep := runLocal(t, base+c.address, owner, kgsim.Options{Type: "kit", Rounds: c.rounds, KitPublicKey: &priv.PublicKey, KitUnversioned: c.unversioned})
+		if rep.Skipped != 0 {
+			t.Fatalf("%d kit results skipped although a public key was given", rep.Skipped)
+		}
+		ran := 0
+		for _, r := range rep.Results {
+			if strings.HasPrefix(r.Case, "applicationSync") {
+				ran++
+			}
+			if v2 := strings.HasPrefix(r.Path, "/produceAPI/v2/"); r.Path != "" && v2 == c.unversioned {
+				t.Fatalf("%s: path %s, unversioned %v", r.Case, r.Path, c.unversioned)
+			}
+		}
+		if ran == 0 {
+			t.Fatal("applicationSync never ran")
+		}
+	}
+}
+
+// TestLocalRunAddressLayout checks every production address of serverless.yml on
+// the local run as the marketplace uses it: the basic interface and orderNotify at
+// POST {address}, the Kit at {address}/produceAPI/v2/<name> and
+// {address}/produceAPI/<name>, and every call that passed replayed, unchanged, on
+// the other routes trusting the same key (the local run has one key for every
+// interface type), which must answer 000001.
+func TestLocalRunAddressLayout(t *testing.T) {
+	m, err := manifest.Load("../../serverless.yml", os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, base := startLocalRun(t)
+	url := func(path string) string {
+		if path == "/" {
+			return base
+		}
+		return base + path
+	}
+	addrs := m.Addresses()
+	if len(addrs) < 2 {
+		t.Fatalf("serverless.yml offers %d production addresses", len(addrs))
+	}
+	k := kgsign.NewKey([]byte(localKey), "local")
+	for _, a := range addrs {
+		var others []string
+		for _, o := range addrs {
+			if o.Path != a.Path {
+				others = append(others, url(o.Path))
+			}
+		}
+		rep := runLocal(t, url(a.Path), a.Function, kgsim.Options{Type: "address", Rounds: 1, KitKey: k, NotifyKey: k, OtherAddresses: others})
+		replays := 0
+		for _, r := range rep.Results {
+			if strings.Contains(r.Want, "then 000001 on") {
+				replays += r.Calls - 1
+			}
+		}
+		if rep.Skipped != 0 || replays != (2+5)*len(others)+5 {
+			dump(t, rep)
+			t.Fatalf("address %s: %d skipped, %d replays", a.Path, rep.Skipped, replays)
+		}
 	}
 }

@@ -2,7 +2,7 @@ package kgsim
 
 import "strings"
 
-// notifyProduct is the order-notification suite (spec license-order-kit §4.1):
+// notifyProduct is the order-notification suite (docs/protocol.md#ordernotify):
 // orderNotify for every mock order, and one without orderLineId, on the URL bound to
 // the generic interface type. The notification carries no order content, so every
 // repeat answers 000000.

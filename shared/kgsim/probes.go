@@ -17,7 +17,7 @@ import (
 	"github.com/kgseller/kgseller/shared/kgsign"
 )
 
-// Codes the probes expect (spec saas-basic §5).
+// Codes the probes expect (docs/protocol.md#result-codes).
 const (
 	codeAuth       = "000001"
 	codeBadRequest = "000002"

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 )
 
-// Mock orders of the debug tool (spec license-order-kit §4.2); the order line is
+// Mock orders of the debug tool (docs/protocol.md#mock-orders); the order line is
 // always <orderId>-000001.
 const (
 	mockPeriodNew      = "MOCKPERIODYEARNEW"
@@ -130,7 +130,7 @@ func queryCase(name string, poll bool, orders ...string) Case {
 	}
 }
 
-// Documented answer fields (spec saas-basic §4.1, §4.2).
+// Documented answer fields (docs/protocol.md#newinstance, docs/protocol.md#queryinstance).
 var (
 	newInstanceFields = []field{{name: "instanceId", kind: kString, max: 64, req: true}}
 	appInfoFields     = []field{
@@ -156,7 +156,7 @@ var (
 	}
 )
 
-// saasProduct is the SaaS basic suite (spec saas-basic §4): every activity of the
+// saasProduct is the SaaS basic suite (docs/protocol.md#saas-basic): every activity of the
 // debug tool, on the mock orders, replayed in any order, the way dial tests replay
 // saved cases twice a day forever. Released instances are released again, frozen
 // ones frozen again: each call must still succeed.

@@ -9,7 +9,7 @@ import (
 	"github.com/kgseller/kgseller/shared/reqbody"
 )
 
-// Field lengths from the Kit tables (spec/license-order-kit.md §3).
+// Field lengths from the Kit tables (docs/protocol.md#kit).
 const (
 	lenID         = 64
 	lenTenantName = 255

@@ -1,5 +1,5 @@
 // Package kit implements the joint-operation (联营) SaaS Kit sync interfaces
-// (spec/license-order-kit.md §3): tenantSync, applicationSync, authSync,
+// (docs/protocol.md#kit): tenantSync, applicationSync, authSync,
 // singleOrgSync and allOrgSync, each a POST to its own fixed sub-path, verified by
 // the x-sign headers with the Kit key (shared/endpoint does that). The decoders
 // here validate a verified body and return the operation; the operations write

@@ -34,7 +34,7 @@ var (
 	rsaKey  *rsa.PrivateKey
 )
 
-func sellerKey(t *testing.T) *rsa.PrivateKey {
+func sellerKey(t testing.TB) *rsa.PrivateKey {
 	t.Helper()
 	rsaOnce.Do(func() {
 		k, err := clientsecret.Generate(3072)
@@ -49,7 +49,7 @@ func sellerKey(t *testing.T) *rsa.PrivateKey {
 // harness drives the five Kit handlers, assembled as the functions assemble them,
 // over one fresh database.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	st    *store.Store
 	box   *secretbox.Box
 	h     map[string]fgruntime.Handler
@@ -77,6 +77,13 @@ func (s *syncBuffer) String() string {
 func newHarness(t *testing.T) *harness {
 	t.Helper()
 	st, _ := dbtest.Open(t)
+	return newHarnessOn(t, st, 0)
+}
+
+// newHarnessOn assembles the handlers over st with a request budget (0: the
+// default one).
+func newHarnessOn(t testing.TB, st *store.Store, timeout time.Duration) *harness {
+	t.Helper()
 	dataKey, _ := secretbox.NewKey()
 	box, err := secretbox.New(dataKey)
 	if err != nil {
@@ -92,7 +99,7 @@ func newHarness(t *testing.T) *harness {
 	} {
 		h.h[name] = endpoint.Handler(endpoint.Config{
 			Scope: "kit", Scheme: endpoint.KitHeaders, Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(kitKey)},
-			Nonces: st, Decode: dec, Logger: logger,
+			Nonces: st, Decode: dec, Logger: logger, Timeout: timeout,
 		})
 	}
 	return h
@@ -530,5 +537,36 @@ func TestEmptyTestFlag(t *testing.T) {
 	}
 	if n := h.count("kit_orgs", "tenant_id = ? AND test_flag = 0", "t-empty"); n != 1 {
 		t.Fatalf("%d normal departments", n)
+	}
+}
+
+// TestRetryAfterInternalError: a Kit call that fails with 000005 stores nothing,
+// not even its nonce, so the marketplace's retry of the same signed request
+// succeeds; a replay after that success is refused.
+func TestRetryAfterInternalError(t *testing.T) {
+	h := newHarness(t)
+	req := h.signed("allOrgSync", orgBody(`[{"orgCode":"a","orgName":"A"},{"orgCode":"b","orgName":"B","parentCode":"a"},{"orgCode":"c","orgName":"C","parentCode":"a"}]`), kitKey, false)
+	rename := func(from, to string) {
+		t.Helper()
+		if _, err := h.st.DB().Exec("RENAME TABLE " + from + " TO " + to); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rename("kit_orgs", "kit_orgs_away")
+	if code, msg := h.do("allOrgSync", req); code != "000005" {
+		t.Fatalf("write into a missing table: %s %q, want 000005", code, msg)
+	}
+	rename("kit_orgs_away", "kit_orgs")
+	if n := h.total(); n != 0 {
+		t.Fatalf("a failed call left %d rows (its nonce included)", n)
+	}
+	if code, msg := h.do("allOrgSync", req); code != "000000" {
+		t.Fatalf("retry after 000005: %s %q, want 000000 (%s)", code, msg, dbtest.Engine())
+	}
+	if n := h.count("kit_orgs", ""); n != 3 {
+		t.Fatalf("%d departments after the retry, want 3", n)
+	}
+	if code, _ := h.do("allOrgSync", req); code != "000001" {
+		t.Fatalf("replay after success: %s, want 000001", code)
 	}
 }

@@ -1,5 +1,5 @@
 // Package license implements the License production interface
-// (spec/license-order-kit.md §2): getLicenseAsync of online-License products, the
+// (docs/protocol.md#license): getLicenseAsync of online-License products, the
 // license-code (授权码 2.0) lifecycle calls refreshLicenseCode,
 // updateLicenseCodeStatus and releaseLicenseCode, and, through shared/produce, the
 // instance activities that online-License products also receive on the same URL.
@@ -20,7 +20,7 @@ import (
 	"github.com/kgseller/kgseller/shared/store"
 )
 
-// getLicenseAsync result codes (spec/license-order-kit.md §2.3).
+// getLicenseAsync result codes (docs/protocol.md#result-codes-license).
 const (
 	CodeQuotaExhausted     marketplace.Code = "000900"
 	CodeOutsideValidity    marketplace.Code = "000901"
@@ -28,7 +28,7 @@ const (
 	CodeFingerprintMissing marketplace.Code = "000903"
 )
 
-// Field lengths from the spec tables.
+// Field lengths from the tables of docs/protocol.md#license.
 const (
 	lenID          = 64
 	lenActivity    = 32

@@ -17,7 +17,7 @@ import (
 )
 
 // EventFilePath is the market-event file upload API of one event
-// (spec/license-order-kit.md §2.4).
+// (docs/protocol.md#license-upload).
 func EventFilePath(eventID string) string {
 	return "/api/mkp-openapi-public/global/v1/market-event/" + eventID + "/file"
 }

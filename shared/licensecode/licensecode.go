@@ -1,5 +1,5 @@
 // Package licensecode is a client of the KooGallery license-code (授权码 2.0) open
-// APIs that the seller's software calls (spec/license-order-kit.md §2.6): activate a
+// APIs that the seller's software calls (docs/protocol.md#license-code-apis): activate a
 // code (v1 single, v2 batch of at most 100), query it on the first use each day
 // (formerly "heartbeat"), and report software usage daily. Calls are signed with
 // Huawei AK/SK; answers other than 92020000 become *Error values that match the
@@ -28,7 +28,7 @@ const (
 	PathUsage       = "/api/mkp-openapi-public/global/v2/license/software-usage-info"
 )
 
-// Limits from the spec.
+// Limits from docs/protocol.md#license-code-apis.
 const (
 	MaxCodeLen   = 64
 	MaxBatch     = 100 // codes per v2 activation, licenses per usage report
@@ -67,7 +67,7 @@ func (e *Error) Is(target error) bool {
 	return t.Code != "" && t.Code == e.Code
 }
 
-// Sentinel errors (error codes of spec/license-order-kit.md §2.6).
+// Sentinel errors (docs/protocol.md#license-code-errors).
 var (
 	ErrInternal          = &Error{Code: "92020001", Message: "internal error"}
 	ErrInvalidParam      = &Error{Code: "92020002", Message: "invalid param"}

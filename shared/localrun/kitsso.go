@@ -6,6 +6,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/sso"
+	"github.com/kgseller/kgseller/shared/store"
 )
 
 // Local-run values of the Kit and SSO settings, used when the environment does not
@@ -62,6 +64,9 @@ type kitSSO struct {
 
 	mu     sync.Mutex
 	seeded bool
+
+	sessMu   sync.Mutex
+	sessions *sso.Sessions // opened at the demo page's first request
 }
 
 func localKitSSO(addr string, getenv func(string) string, logger *slog.Logger) *kitSSO {
@@ -111,7 +116,39 @@ func (k *kitSSO) mount(mux *http.ServeMux) {
 	})
 	idp.Mount(mux)
 	mux.HandleFunc("GET /sso-demo/app", k.demoApp)
-	k.logger.Info("unified login (local fake)", "signIn", k.base+"/sso/login", "users", "alice, bob (authorised), carol (not authorised)")
+	k.logger.Info("unified login (local fake)", "signIn", k.base+"/sso/login", "workbench", k.base+"/fake-idp/workbench",
+		"users", "alice, bob (authorised), carol (not authorised)")
+}
+
+// close releases the demo page's database handle.
+func (k *kitSSO) close() {
+	k.sessMu.Lock()
+	defer k.sessMu.Unlock()
+	if k.sessions != nil {
+		_ = k.sessions.Store.Close()
+		k.sessions = nil
+	}
+}
+
+// sessionReader opens the session reader the way a seller's application does: the
+// session key and the database of the SSO functions.
+func (k *kitSSO) sessionReader() (*sso.Sessions, error) {
+	k.sessMu.Lock()
+	defer k.sessMu.Unlock()
+	if k.sessions != nil {
+		return k.sessions, nil
+	}
+	st, err := store.Open(k.env("DB_DSN"), store.Options{MaxOpen: 2, MaxIdle: 1})
+	if err != nil {
+		return nil, err
+	}
+	r, err := sso.NewSessions(k.env("SSO_SESSION_KEY"), k.env("SSO_COOKIE_DOMAIN"), st)
+	if err != nil {
+		_ = st.Close()
+		return nil, err
+	}
+	k.sessions = r
+	return r, nil
 }
 
 // seed pushes the demo tenant, its application credential, departments and users
@@ -206,11 +243,12 @@ func (k *kitSSO) post(ctx context.Context, iface string, body map[string]any) er
 var demoTmpl = template.Must(template.New("demo").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Demo application</title></head>
 <body><h1>Demo application</h1>
-{{if .}}<p id="who">Signed in as <strong>{{.Name}}</strong> ({{.UserName}}, {{.Role}}) of {{.TenantName}}.</p>
-<p><a id="logout" href="/sso/logout">Sign out</a></p>
+{{with .}}<p id="who">Signed in as <strong>{{.Name}}</strong> ({{.UserName}}, {{.Role}}) of {{.TenantName}}.</p>
+<p><a id="logout" href="/sso/logout?token={{.LogoutToken}}">Sign out</a></p>
 {{else}}<p id="who">Not signed in.</p>
-<p><a id="login" href="/sso/login">Sign in with the unified login</a></p>{{end}}
-<p><small>This page stands in for the seller's application in the local run: it reads the session cookie the SSO functions set.</small></p>
+<p><a id="login" href="/sso/login">Sign in with the unified login</a></p>
+<p><a id="workbench" href="/fake-idp/workbench">Open it from the marketplace workbench</a> (a sign-in this application did not start)</p>{{end}}
+<p><small>This page stands in for the seller's application in the local run: it reads the session as an application does, from the cookie and the database.</small></p>
 </body></html>
 `))
 
@@ -220,14 +258,20 @@ func (k *kitSSO) demoApp(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set(name, v)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	cookies, err := sso.NewCookies(k.env("SSO_SESSION_KEY"), k.env("SSO_COOKIE_DOMAIN"))
+	sessions, err := k.sessionReader()
 	if err != nil {
-		http.Error(w, "SSO_SESSION_KEY is not usable", http.StatusInternalServerError)
+		k.logger.Error("demo application: session reader", "err", err.Error())
+		http.Error(w, "SSO_SESSION_KEY or DB_DSN is not usable", http.StatusInternalServerError)
 		return
 	}
-	s, err := cookies.Session(r.Header.Get("Cookie"), time.Now())
-	if err == nil && s.Stale(time.Now()) {
+	s, err := sessions.Session(r.Context(), r.Header.Get("Cookie"))
+	switch {
+	case err == nil && s.Stale(time.Now()):
 		http.Redirect(w, r, "/sso/login?return="+url.QueryEscape(k.base+r.URL.RequestURI()), http.StatusFound)
+		return
+	case err != nil && !errors.Is(err, sso.ErrNoSession):
+		k.logger.Error("demo application: reading the session", "err", err.Error())
+		http.Error(w, "the session could not be checked", http.StatusServiceUnavailable)
 		return
 	}
 	_ = demoTmpl.Execute(w, s)

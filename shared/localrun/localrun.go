@@ -153,6 +153,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	mux.Handle("/", s.Emulator)
 	mux.HandleFunc("GET /app/{instance}", appPage)
 	kitSSO.mount(mux)
+	s.stop = append(s.stop, kitSSO.close)
 	mux.Handle("POST /v2/", s.Emulator.AsyncAPI(&apigsign.Verifier{
 		Secret: func(ak string) ([]byte, bool) {
 			return []byte(getenvOr(env, "HUAWEICLOUD_SDK_SK")), ak == getenvOr(env, "HUAWEICLOUD_SDK_AK")

@@ -20,6 +20,9 @@ type Manifest struct {
 	Service   string              `yaml:"service"`
 	Provider  Provider            `yaml:"provider"`
 	Functions map[string]Function `yaml:"functions"`
+	Custom    struct {
+		Production Production `yaml:"production"`
+	} `yaml:"custom"`
 }
 
 // Provider holds the defaults of every function.
@@ -61,6 +64,12 @@ type Event struct {
 	TriggerTypeCode string         `yaml:"triggerTypeCode"`
 	Status          string         `yaml:"status"`
 	EventData       map[string]any `yaml:"eventData"`
+	// BelowAddresses makes an APIG trigger's path a sub-path: the trigger is served
+	// below every production address (see Production). The plugin ignores the key.
+	BelowAddresses bool `yaml:"belowAddresses"`
+	// Address is the production address an expanded trigger serves ("" for the
+	// others); set by Parse, never read from the file.
+	Address string `yaml:"-"`
 }
 
 // Trigger type codes used here.
@@ -78,6 +87,9 @@ type Route struct {
 	Function string
 	// TimeoutMS is APIG's backend timeout.
 	TimeoutMS int
+	// Address is the production address the route belongs to ("" for routes that
+	// are not part of one).
+	Address string
 }
 
 // Load reads and validates a manifest. ${env:NAME} and ${env:NAME, 'default'}
@@ -114,6 +126,9 @@ func Parse(raw []byte, getenv func(string) string) (*Manifest, error) {
 	for name, fn := range m.Functions {
 		fn.Name = name
 		m.Functions[name] = fn
+	}
+	if err := m.expand(); err != nil {
+		return nil, err
 	}
 	if err := m.validate(); err != nil {
 		return nil, err
@@ -155,7 +170,7 @@ func (m *Manifest) validate() error {
 	if len(m.Functions) == 0 {
 		return fmt.Errorf("manifest: no functions")
 	}
-	seen := map[string]string{}
+	seen, names := map[string]string{}, map[string]string{}
 	for _, name := range m.Names() {
 		fn := m.Functions[name]
 		if !nameRule.MatchString(name) {
@@ -174,6 +189,12 @@ func (m *Manifest) validate() error {
 				return fmt.Errorf("manifest: route %s is served by both %s and %s", key, other, name)
 			}
 			seen[key] = name
+			if api := ev.String("name"); api != "" {
+				if other, dup := names[api]; dup {
+					return fmt.Errorf("manifest: API name %s is used by both %s and %s", api, other, name)
+				}
+				names[api] = name
+			}
 		}
 	}
 	return nil
@@ -214,7 +235,7 @@ func (e Event) route(fn string) Route {
 	timeout, _ := strconv.Atoi(e.String("timeout"))
 	return Route{
 		Method: method, Path: e.String("path"), Prefix: strings.EqualFold(e.String("matchMode"), "SWA"),
-		Function: fn, TimeoutMS: timeout,
+		Function: fn, TimeoutMS: timeout, Address: e.Address,
 	}
 }
 
@@ -234,6 +255,19 @@ func (m *Manifest) Routes() []Route {
 		}
 		return out[i].Method < out[j].Method
 	})
+	return out
+}
+
+// RoutesOf returns the HTTP routes of one function in the order of its triggers
+// (a trigger expanded over the production addresses gives its path as written
+// first).
+func (m *Manifest) RoutesOf(name string) []Route {
+	var out []Route
+	for _, ev := range m.Functions[name].Events {
+		if ev.IsHTTP() {
+			out = append(out, ev.route(name))
+		}
+	}
 	return out
 }
 

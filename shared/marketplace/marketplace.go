@@ -12,7 +12,7 @@ import (
 // Code is a 6-character KooGallery result code.
 type Code string
 
-// Result codes (spec/saas-basic.md §5).
+// Result codes (docs/protocol.md#result-codes).
 const (
 	Success          Code = "000000"
 	AuthFailed       Code = "000001"
@@ -139,7 +139,7 @@ const (
 	Released Status = "RELEASED"
 )
 
-// AppInfo is the access information queryInstance returns (spec §4.2).
+// AppInfo is the access information queryInstance returns (docs/protocol.md#queryinstance).
 type AppInfo struct {
 	FrontEndURL string `json:"frontEndUrl"`
 	AdminURL    string `json:"adminUrl,omitempty"`

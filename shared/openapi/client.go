@@ -22,7 +22,7 @@ import (
 	"github.com/kgseller/kgseller/shared/aksk"
 )
 
-// Region hosts (spec/license-order-kit.md §4.2).
+// Region hosts (docs/protocol.md#open-api-hosts).
 var regionHosts = map[string][]string{
 	"cn":   {"https://mkt.myhuaweicloud.com", "https://mkt.myhuaweicloud.cn"},
 	"intl": {"https://mkt-intl.myhuaweicloud.com"},

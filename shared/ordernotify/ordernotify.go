@@ -1,5 +1,5 @@
 // Package ordernotify implements the order notification (订单通知,
-// spec/license-order-kit.md §4.1) that the marketplace sends after a buyer pays, for
+// docs/protocol.md#ordernotify) that the marketplace sends after a buyer pays, for
 // every product type (SaaS, License, API, hardware, manual service…). The
 // notification carries only the order number (and usually its line), so the
 // endpoint stores it under its unique key and answers at once; a worker job calls Query Order and records what
@@ -23,7 +23,7 @@ import (
 // JobQuery is the job kind that queries a notified order.
 const JobQuery = "order.query"
 
-// Field lengths from the spec table.
+// Field lengths from the table of docs/protocol.md#ordernotify.
 const (
 	lenID       = 64
 	lenActivity = 32 // 20 in the table; the larger limit of the other tables is accepted

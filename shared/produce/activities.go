@@ -307,7 +307,7 @@ type releaseOp struct {
 func (op *releaseOp) Name() string { return "releaseInstance" }
 
 // Run releases the instance. Releasing an unknown or already released instance
-// succeeds: a retry after a successful release must not fail (spec README #13).
+// succeeds: a retry after a successful release must not fail (docs/protocol.md#releaseinstance).
 func (op *releaseOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	ch, err := op.s.Store.Release(ctx, op.instanceID, op.orderID, op.orderLineID)
 	if errors.Is(err, store.ErrNotFound) {

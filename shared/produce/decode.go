@@ -1,4 +1,4 @@
-// Package produce implements the SaaS basic interfaces (spec/saas-basic.md §4): one
+// Package produce implements the SaaS basic interfaces (docs/protocol.md#saas-basic): one
 // production URL, POST JSON, the scenario chosen by the body's activity field.
 package produce
 
@@ -11,7 +11,7 @@ import (
 	"github.com/kgseller/kgseller/shared/reqbody"
 )
 
-// Field lengths from the spec tables.
+// Field lengths from the tables of docs/protocol.md#saas-basic.
 const (
 	lenID        = 64
 	lenScene     = 64

@@ -56,8 +56,11 @@ func (l *lockedBuffer) String() string {
 // TestBrowserSignInAndOut drives headless Chromium through the local stack (the
 // real function binaries under the emulator, the fake unified login): the demo
 // application ⇒ /sso/login ⇒ the unified login page ⇒ /sso/callback ⇒ the
-// application with the session, then sign-out. On the way the fake login page
-// pushes the demo tenant through the real Kit functions, signed with the Kit key.
+// application with the session; a cross-site logout link that does not sign out;
+// sign-out, after which the old cookie opens nothing; a sign-in started from the
+// marketplace workbench (no state, no pending sign-in). On the way the fake login
+// page pushes the demo tenant through the real Kit functions, signed with the Kit
+// key.
 func TestBrowserSignInAndOut(t *testing.T) {
 	exe := chromium()
 	if exe == "" {
@@ -169,6 +172,19 @@ func TestBrowserSignInAndOut(t *testing.T) {
 		t.Fatalf("session cookie flags: httpOnly=%v secure=%v sameSite=%v path=%q", session.HTTPOnly, session.Secure, session.SameSite, session.Path)
 	}
 
+	// A link on another site does not sign the user out: the browser says the
+	// request is cross-site, and the link lacks the session's logout token.
+	evil := evilSite(t, `<a id="evil" href="`+base+`/sso/logout">Win a prize</a>`)
+	do("follow a cross-site logout link", chromedp.Navigate(evil), chromedp.WaitVisible(chromedp.CSS("#evil")),
+		chromedp.Click(chromedp.CSS("#evil")), chromedp.WaitVisible(chromedp.CSS("#confirm")))
+	if body := text("cross-site logout", "body"); !strings.Contains(body, "Sign out?") {
+		t.Fatalf("cross-site logout page: %q", body)
+	}
+	do("back to the application", chromedp.Navigate(base+"/sso-demo/app"), chromedp.WaitVisible(chromedp.CSS("#who")))
+	if who := text("after the cross-site link", "#who"); !strings.Contains(who, "Signed in as Alice Admin") {
+		t.Fatalf("the cross-site link signed alice out: %q", who)
+	}
+
 	do("sign out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
 	if who, loc := text("after sign-out", "#who"), location(); loc != base+"/sso-demo/app" || !strings.Contains(who, "Not signed in") {
 		t.Fatalf("after sign-out: %q at %q", who, loc)
@@ -176,6 +192,37 @@ func TestBrowserSignInAndOut(t *testing.T) {
 	if c := findCookie(cookies(), "__Host-kgsso"); c != nil {
 		t.Fatal("the session cookie survived sign-out")
 	}
+	// A copy of the cookie kept from before sign-out opens nothing.
+	if _, err := chromedp.Run(browser, func(ctx context.Context, target *chromedp.Target) (cdp.Empty, error) {
+		secure, httpOnly := true, true
+		return cdp.Call(ctx, target, network.SetCookie, network.SetCookieParams{Name: session.Name, Value: session.Value, URL: base + "/",
+			Path: "/", Secure: &secure, HTTPOnly: &httpOnly, SameSite: network.CookieSameSiteLax})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if c := findCookie(cookies(), "__Host-kgsso"); c == nil || c.Value != session.Value {
+		t.Fatal("the old session cookie could not be put back")
+	}
+	do("replay the old cookie", chromedp.Navigate(base+"/sso-demo/app"), chromedp.WaitVisible(chromedp.CSS("#who")))
+	if who := text("old cookie", "#who"); !strings.Contains(who, "Not signed in") {
+		t.Fatalf("the cookie from before sign-out still works: %q", who)
+	}
+
+	// bob opens the application from the marketplace workbench: the callback gets
+	// code and tenant, no state, and this browser has no pending sign-in.
+	do("open the workbench", chromedp.Navigate(base+"/sso-demo/app"), chromedp.WaitVisible(chromedp.CSS("#workbench")),
+		chromedp.Click(chromedp.CSS("#workbench")), chromedp.WaitVisible(chromedp.CSS(`button[value="bob"]`)))
+	if loc := location(); loc != base+"/fake-idp/workbench" {
+		t.Fatalf("workbench at %q", loc)
+	}
+	do("open the application as bob", chromedp.Click(chromedp.CSS(`button[value="bob"]`)), chromedp.WaitVisible(chromedp.CSS("#logout")))
+	if who, loc := text("after the workbench", "#who"), location(); loc != base+"/sso-demo/app" || !strings.Contains(who, "Signed in as Bob User (bob, user) of Local Demo Co.") {
+		t.Fatalf("after the workbench: %q at %q", who, loc)
+	}
+	if !strings.Contains(fnLog.String(), `"initiated":"unsolicited`) {
+		t.Fatal("the callback did not log an unsolicited sign-in")
+	}
+	do("sign bob out", chromedp.Click(chromedp.CSS("#logout")), chromedp.WaitVisible(chromedp.CSS("#login")))
 
 	// carol exists at the auth centre but authSync never authorised her.
 	do("sign in as carol", chromedp.Navigate(base+"/sso/login"), chromedp.WaitVisible(chromedp.CSS(`button[value="carol"]`)),
@@ -196,6 +243,23 @@ func TestBrowserSignInAndOut(t *testing.T) {
 			t.Fatalf("%s: %d rows (%v), want %d", table, n, err, want)
 		}
 	}
+}
+
+// evilSite serves one page on another site than the local stack (127.0.0.2 is
+// another host, so another site, on the loopback network) and returns its URL.
+func evilSite(t *testing.T, body string) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatalf("listening on 127.0.0.2: %v", err)
+	}
+	srv := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte("<!doctype html><html><body>" + body + "</body></html>"))
+	})}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String() + "/"
 }
 
 func findCookie(cookies []*network.Cookie, name string) *network.Cookie {

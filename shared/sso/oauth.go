@@ -16,7 +16,7 @@ import (
 // maxIdPBody bounds what is read from the auth centre.
 const maxIdPBody = 1 << 20
 
-// tokenReply is the token endpoint's answer (spec §3.8 steps 3 and 5).
+// tokenReply is the token endpoint's answer (docs/protocol.md#sso-token, with the refresh).
 type tokenReply struct {
 	AccessToken  string          `json:"access_token"`
 	TokenType    string          `json:"token_type"`
@@ -46,7 +46,7 @@ func (e *OAuthError) Error() string {
 	return fmt.Sprintf("auth centre answered %d %s: %s", e.Status, e.Code, e.Description)
 }
 
-// UserInfo is the userinfo answer (spec §3.8 step 4).
+// UserInfo is the userinfo answer (docs/protocol.md#sso-userinfo).
 type UserInfo struct {
 	ID               string
 	UserName         string

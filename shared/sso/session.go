@@ -1,6 +1,11 @@
 package sso
 
 import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -9,9 +14,11 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/secretbox"
+	"github.com/kgseller/kgseller/shared/store"
 )
 
-// Session is a signed-in user as the session cookie carries it.
+// Session is a signed-in user: who it is as the sign-in found them, with the name,
+// role, department and tenant name as the Kit data has them now.
 type Session struct {
 	UserName   string `json:"u"`
 	Name       string `json:"n,omitempty"`
@@ -28,6 +35,35 @@ type Session struct {
 	CheckAt int64 `json:"c"`
 	// RefreshToken is omitted when it would make the cookie too large.
 	RefreshToken string `json:"rt,omitempty"`
+
+	// id is the session's secret ID; the cookie carries it beside the session.
+	id string
+}
+
+// LogoutToken is the value of the token parameter that lets a link sign this
+// session out from any page (see Service.logout): a hash of the session ID, so it
+// names this session only and reveals nothing that opens it.
+func (s *Session) LogoutToken() string {
+	if s.id == "" {
+		return ""
+	}
+	return logoutToken(s.id)
+}
+
+func logoutToken(id string) string {
+	sum := sha256.Sum256([]byte("kgsso-logout\x00" + id))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
+func validLogoutToken(token, id string) bool {
+	return token != "" && id != "" && subtle.ConstantTimeCompare([]byte(token), []byte(logoutToken(id))) == 1
+}
+
+// sessionKey is what the database stores of a session ID: a copy of the table
+// opens no session.
+func sessionKey(id string) string {
+	sum := sha256.Sum256([]byte("kgsso-session\x00" + id))
+	return hex.EncodeToString(sum[:])
 }
 
 // Stale reports whether the session should be revalidated (see CheckAt).
@@ -45,6 +81,7 @@ type cookieData struct {
 	State   string   `json:"st,omitempty"` // kindLogin: the CSRF state
 	Return  string   `json:"r,omitempty"`  // kindLogin: where to go after sign-in
 	Session *Session `json:"s,omitempty"`  // kindSession
+	SID     string   `json:"id,omitempty"` // kindSession: the session ID
 	Expires int64    `json:"x"`            // unix seconds
 }
 
@@ -52,7 +89,8 @@ type cookieData struct {
 // guarantee.
 const maxCookieBytes = 3800
 
-// ErrNoSession: the request has no valid, unexpired session cookie.
+// ErrNoSession: the request has no session, or its session expired, was signed out,
+// or its user or tenant may no longer sign in.
 var ErrNoSession = errors.New("sso: no valid session")
 
 // Cookies seals and opens the SSO cookie with the seller's session key
@@ -164,13 +202,72 @@ func (c *Cookies) read(header string) (cookieData, bool) {
 	return cookieData{}, false
 }
 
-// Session returns the signed-in session carried by a Cookie request header, for the
-// seller's application pages. ErrNoSession when there is none or it expired; a stale
-// session (see Session.Stale) should be sent through /sso/login to revalidate.
-func (c *Cookies) Session(cookieHeader string, now time.Time) (*Session, error) {
-	d, ok := c.read(cookieHeader)
-	if !ok || d.Kind != kindSession || d.Session == nil || now.Unix() >= d.Expires {
+// Sessions reads the signed-in session of a request, for the SSO functions and the
+// seller's application alike. The sealed cookie names a session; the database says
+// whether it still holds, so a logout, an authSync revocation, disabling or
+// deletion, or a tenantSync deletion takes effect at the next request.
+type Sessions struct {
+	Cookies *Cookies
+	Store   *store.Store
+	// Now is the clock of the cookie's expiry (default time.Now).
+	Now func() time.Time
+}
+
+// NewSessions builds the reader from the SSO_SESSION_KEY and SSO_COOKIE_DOMAIN
+// settings and the database the SSO functions use.
+func NewSessions(sessionKey, cookieDomain string, st *store.Store) (*Sessions, error) {
+	c, err := NewCookies(sessionKey, cookieDomain)
+	if err != nil {
+		return nil, err
+	}
+	return &Sessions{Cookies: c, Store: st}, nil
+}
+
+// Session returns the session of a request's Cookie header with one database
+// query. ErrNoSession when there is none or it no longer holds; another error when
+// the database could not say. A stale session (see Session.Stale) should be sent
+// through /sso/login to be renewed.
+func (s *Sessions) Session(ctx context.Context, cookieHeader string) (*Session, error) {
+	d, ok := s.Cookies.read(cookieHeader)
+	if !ok {
 		return nil, ErrNoSession
 	}
-	return d.Session, nil
+	return s.check(ctx, d)
+}
+
+func (s *Sessions) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+// check validates a session cookie against its row.
+func (s *Sessions) check(ctx context.Context, d cookieData) (*Session, error) {
+	if d.Kind != kindSession || d.Session == nil || d.SID == "" || s.now().Unix() >= d.Expires {
+		return nil, ErrNoSession
+	}
+	key := sessionKey(d.SID)
+	u, err := s.Store.ValidSSOSession(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		// Ended here for good, so that authorising the user again does not bring a
+		// session back that was refused once.
+		if err := s.Store.EndSSOSession(ctx, key, store.SSOEndRefused); err != nil {
+			return nil, fmt.Errorf("sso: ending a refused session: %w", err)
+		}
+		return nil, ErrNoSession
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sso: checking the session: %w", err)
+	}
+	sess := *d.Session
+	if u.InstanceID != sess.InstanceID || u.TenantID != sess.TenantID || u.AppID != sess.AppID || u.UserName != sess.UserName {
+		return nil, ErrNoSession
+	}
+	sess.id = d.SID
+	if u.Name != "" {
+		sess.Name = u.Name
+	}
+	sess.Role, sess.OrgCode, sess.TenantName = u.Role, u.OrgCode, u.TenantName
+	return &sess, nil
 }

@@ -1,5 +1,5 @@
-// Package sso implements the unified login (联营账号基于WEB登录, spec/license-order-kit.md
-// §3.8) as three browser-facing functions:
+// Package sso implements the unified login (联营账号基于WEB登录,
+// docs/protocol.md#unified-login) as three browser-facing functions:
 //
 //	GET /sso/login     start a sign-in: a CSRF state in the cookie, then the unified
 //	                   login URL with the seller's appId; an existing stale session
@@ -7,9 +7,14 @@
 //	GET /sso/callback  ?code&tenant[&state]: tenant ⇒ domainName (tenantSync), tenant
 //	                   + app ⇒ clientId/secret (applicationSync), code ⇒ token ⇒
 //	                   userinfo, matched to the user synced by authSync; then a
-//	                   session cookie and a redirect to the application
-//	GET /sso/logout    clear the session and leave through
-//	                   {domainName}/api/v1/logout?redirect_url=…
+//	                   session (a database row, its ID in the sealed cookie) and a
+//	                   redirect to the application. Sign-ins the seller started and
+//	                   ones that arrive unsolicited (marketplace workbench, the
+//	                   unified login portal) are both accepted unless RequireState.
+//	GET /sso/logout    end the session and leave through
+//	                   {domainName}/api/v1/logout?redirect_url=…; a cross-site
+//	                   request without the session's logout token gets a
+//	                   confirmation page instead
 //
 // Every answer carries the security headers, at most one Set-Cookie, and either a
 // redirect to an allow-listed URL or an HTML page whose content is escaped. Errors
@@ -25,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/http"
 	"net/url"
 	"path"
@@ -50,6 +56,10 @@ const (
 	DefaultHTTPTimeout = 4 * time.Second
 	// loginTTL is how long a started sign-in may take.
 	loginTTL = 10 * time.Minute
+	// purgeEvery: about one sign-in in purgeEvery also deletes expired sessions,
+	// purgeBatch of them at most.
+	purgeEvery = 32
+	purgeBatch = 500
 	// defaultAccessTTL is assumed when the token answer has no expires_in.
 	defaultAccessTTL = 2 * time.Hour
 )
@@ -69,14 +79,16 @@ type Config struct {
 	IdPHosts []string
 	// AllowHTTP permits http auth-centre endpoints and redirects (local run only).
 	AllowHTTP bool
-	// RequireState refuses callbacks without a state parameter; the cookie is always
-	// required.
+	// RequireState refuses callbacks without the pending sign-in cookie and a
+	// matching state. When false (the default), a callback without either is an
+	// unsolicited sign-in, which the documented unified login produces; when both
+	// are present they must match.
 	RequireState bool
 	SessionTTL   time.Duration
 }
 
-// Service runs the three handlers. Store and Box are needed by login (refresh) and
-// callback; logout needs only the cookies.
+// Service runs the three handlers. Store is needed by all three (sessions live in
+// the database), Box by login (refresh) and callback.
 type Service struct {
 	Config
 	Store   *store.Store
@@ -92,6 +104,11 @@ func (s *Service) now() time.Time {
 		return s.Now()
 	}
 	return time.Now()
+}
+
+// Sessions is the session reader of this service's cookies and database.
+func (s *Service) Sessions() *Sessions {
+	return &Sessions{Cookies: s.Cookies, Store: s.Store, Now: s.Now}
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -157,13 +174,18 @@ func (s *Service) login(ctx context.Context, req events.APIGatewayProxyRequest) 
 		s.logger().Warn("sso login: return address refused", "requestId", req.RequestContext.RequestID)
 		return forbiddenRedirect(req)
 	}
-	now := s.now()
-	if d, ok := s.Cookies.read(fgruntime.Header(req, "cookie")); ok && d.Kind == kindSession && d.Session != nil && now.Unix() < d.Expires {
-		if !d.Session.Stale(now) {
+	if d, ok := s.Cookies.read(fgruntime.Header(req, "cookie")); ok && d.Kind == kindSession {
+		sess, err := s.Sessions().check(ctx, d)
+		switch {
+		case err == nil && !sess.Stale(s.now()):
 			return redirect(returnTo, "")
-		}
-		if resp, ok := s.revalidate(ctx, req, d.Session, returnTo); ok {
-			return resp
+		case err == nil:
+			if resp, ok := s.revalidate(ctx, req, sess, returnTo); ok {
+				return resp
+			}
+		case !errors.Is(err, ErrNoSession):
+			s.logger().Error("sso login: checking the session", "err", err.Error(), "requestId", req.RequestContext.RequestID)
+			return render(page{Status: 503, Title: "Sign-in is unavailable", Message: "Please try again later.", RequestID: req.RequestContext.RequestID}, "")
 		}
 	}
 	return s.startLogin(req, returnTo)
@@ -212,21 +234,32 @@ type failure struct {
 	message string
 	log     string
 	err     error
+	started string // how the sign-in started, when known
 }
 
-func (s *Service) fail(req events.APIGatewayProxyRequest, f failure) events.APIGatewayProxyResponse {
+// fail answers a failed sign-in. clear deletes the cookie: a pending sign-in must be
+// started again from the top, and a session whose user was refused at renewal is
+// over; a session the browser already had survives a failed callback, which
+// anyone can make a browser open.
+func (s *Service) fail(req events.APIGatewayProxyRequest, f failure, clear bool) events.APIGatewayProxyResponse {
 	attrs := []any{"requestId", req.RequestContext.RequestID, "status", f.status}
 	if f.err != nil {
 		attrs = append(attrs, "err", f.err.Error())
+	}
+	if f.started != "" {
+		attrs = append(attrs, "initiated", f.started)
 	}
 	level := slog.LevelWarn
 	if f.status >= 500 {
 		level = slog.LevelError
 	}
 	s.logger().Log(context.Background(), level, "sso: "+f.log, attrs...)
-	// The cookie is cleared: a failed sign-in must be started again from the top.
+	setCookie := ""
+	if clear {
+		setCookie = s.Cookies.clearCookie()
+	}
 	return render(page{Status: f.status, Title: f.title, Message: f.message, Link: loginPath(req, ""), LinkText: "Sign in again",
-		RequestID: req.RequestContext.RequestID}, s.Cookies.clearCookie())
+		RequestID: req.RequestContext.RequestID}, setCookie)
 }
 
 var (
@@ -257,42 +290,67 @@ func with(f failure, log string, err error) failure {
 	return f
 }
 
+// How a callback's sign-in started, as the log records it.
+const (
+	startedVerified    = "seller, state verified"
+	startedNoState     = "seller, no state returned"
+	startedUnsolicited = "unsolicited (marketplace workbench or unified login portal)"
+)
+
 func (s *Service) callback(ctx context.Context, req events.APIGatewayProxyRequest) events.APIGatewayProxyResponse {
 	now := s.now()
-	d, ok := s.Cookies.read(fgruntime.Header(req, "cookie"))
-	if !ok || d.Kind != kindLogin || now.Unix() >= d.Expires || d.State == "" {
-		return s.fail(req, with(failState, "no pending sign-in in the cookie", nil))
+	d, hasCookie := s.Cookies.read(fgruntime.Header(req, "cookie"))
+	// Only a pending sign-in is cleared on failure, never a session.
+	clear := hasCookie && d.Kind == kindLogin
+	var started string
+	fail := func(f failure) events.APIGatewayProxyResponse {
+		f.started = started
+		return s.fail(req, f, clear)
 	}
+	pending := clear && now.Unix() < d.Expires && d.State != ""
 	state := fgruntime.Query(req, "state")
-	if state == "" && s.RequireState {
-		return s.fail(req, with(failState, "callback without state; if the unified login does not return state, set SSO_REQUIRE_STATE=false", nil))
-	}
-	if state != "" && subtle.ConstantTimeCompare([]byte(state), []byte(d.State)) != 1 {
-		return s.fail(req, with(failState, "state differs from the cookie", nil))
+	switch {
+	case pending && state != "":
+		if subtle.ConstantTimeCompare([]byte(state), []byte(d.State)) != 1 {
+			return fail(with(failState, "state differs from the cookie", nil))
+		}
+		started = startedVerified
+	case s.RequireState && !pending:
+		return fail(with(failState, "no pending sign-in in the cookie (SSO_REQUIRE_STATE=true)", nil))
+	case s.RequireState:
+		return fail(with(failState, "callback without state (SSO_REQUIRE_STATE=true)", nil))
+	case pending:
+		started = startedNoState
+	default:
+		// The single-use code, exchanged below with the tenant's client secret, is
+		// the proof; a state without a pending sign-in in this browser proves nothing
+		// either way.
+		started = startedUnsolicited
 	}
 	if e := fgruntime.Query(req, "error"); e != "" {
 		f := failIdP
 		f.status, f.title, f.message = 400, "Sign-in cancelled", "The sign-in was cancelled or refused by your organisation's sign-in service."
-		return s.fail(req, with(f, "auth centre returned an error to the callback", nil))
+		return fail(with(f, "auth centre returned an error to the callback", nil))
 	}
-	code, tenant := fgruntime.Query(req, "code"), fgruntime.Query(req, "tenant")
-	if code == "" || len(code) > 1024 || !reqbody.ValidID(code) || tenant == "" || len(tenant) > 64 || !reqbody.ValidID(tenant) {
-		return s.fail(req, failBadRequest)
+	code := fgruntime.Query(req, "code")
+	tenant, ok := tenantParam(req)
+	if !ok || code == "" || len(code) > 1024 || !reqbody.ValidID(code) || tenant == "" || len(tenant) > 64 || !reqbody.ValidID(tenant) {
+		return fail(failBadRequest)
 	}
 	target, err := s.Store.KitLoginTarget(ctx, tenant, s.AppID)
 	if errors.Is(err, store.ErrNotFound) {
-		return s.fail(req, with(failUnknownTenant, "no tenantSync/applicationSync data for this tenant and SSO_APP_ID", nil))
+		return fail(with(failUnknownTenant, "no tenantSync/applicationSync data for this tenant and SSO_APP_ID", nil))
 	}
 	if err != nil {
-		return s.fail(req, with(failInternal, "reading kit data", err))
+		return fail(with(failInternal, "reading kit data", err))
 	}
 	domain, err := s.idpBase(target.DomainName)
 	if err != nil {
-		return s.fail(req, with(failInternal, "tenant domainName refused", err))
+		return fail(with(failInternal, "tenant domainName refused", err))
 	}
 	secret, err := s.Box.Open(target.SealedSecret, kit.SecretContext(target.InstanceID, target.TenantID, target.AppID))
 	if err != nil {
-		return s.fail(req, with(failInternal, "client secret does not open: check KG_DATA_KEY", nil))
+		return fail(with(failInternal, "client secret does not open: check KG_DATA_KEY", nil))
 	}
 	form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "client_id": {target.ClientID}, "client_secret": {secret}}
 	if s.RedirectURI != "" {
@@ -301,26 +359,72 @@ func (s *Service) callback(ctx context.Context, req events.APIGatewayProxyReques
 	tok, err := s.token(ctx, domain, form)
 	switch {
 	case isOAuth(err, "invalid_grant"):
-		return s.fail(req, with(failInvalidGrant, "", err))
+		return fail(with(failInvalidGrant, "", err))
 	case isOAuth(err, "invalid_client"):
-		return s.fail(req, with(failIdP, "invalid_client: the synced clientId/clientSecret do not match the auth centre", err))
+		return fail(with(failIdP, "invalid_client: the synced clientId/clientSecret do not match the auth centre", err))
 	case err != nil:
-		return s.fail(req, with(failIdP, "token exchange", err))
+		return fail(with(failIdP, "token exchange", err))
 	}
 	sess, f := s.matchUser(ctx, domain, target, tok)
 	if f != nil {
-		return s.fail(req, *f)
+		return fail(*f)
 	}
-	returnTo, ok := s.Redirects.Check(d.Return)
-	if !ok {
-		returnTo = s.AppURL.String()
+	returnTo := s.AppURL.String()
+	if pending {
+		if r, ok := s.Redirects.Check(d.Return); ok {
+			returnTo = r
+		}
 	}
-	cookie, err := s.Cookies.setCookie(cookieData{Kind: kindSession, Session: sess, Expires: now.Add(s.sessionTTL()).Unix()}, now)
+	sess.id = randomToken()
+	ttl := s.sessionTTL()
+	err = s.Store.CreateSSOSession(ctx, sessionKey(sess.id),
+		store.SSOSession{InstanceID: sess.InstanceID, TenantID: sess.TenantID, AppID: sess.AppID, UserName: sess.UserName}, ttl)
 	if err != nil {
-		return s.fail(req, with(failInternal, "session cookie", err))
+		return fail(with(failInternal, "storing the session", err))
 	}
-	s.logger().Info("sso: signed in", "tenant", target.TenantID, "instance", target.InstanceID, "requestId", req.RequestContext.RequestID)
+	cookie, err := s.Cookies.setCookie(cookieData{Kind: kindSession, Session: sess, SID: sess.id, Expires: now.Add(ttl).Unix()}, now)
+	if err != nil {
+		return fail(with(failInternal, "session cookie", err))
+	}
+	if hasCookie && d.Kind == kindSession && d.SID != "" {
+		// The browser's previous session is replaced by this one.
+		if err := s.Store.EndSSOSession(ctx, sessionKey(d.SID), store.SSOEndReplaced); err != nil {
+			s.logger().Warn("sso: ending the replaced session", "err", err.Error(), "requestId", req.RequestContext.RequestID)
+		}
+	}
+	s.purge(ctx, req)
+	s.logger().Info("sso: signed in", "initiated", started, "tenant", target.TenantID, "instance", target.InstanceID,
+		"requestId", req.RequestContext.RequestID)
 	return redirect(returnTo, cookie)
+}
+
+// tenantParam reads the tenant of a callback: the guides' redirect names it
+// tenant, their prose tenant_id, and tenantId is the Kit's own spelling. Names
+// that disagree are refused rather than guessed between.
+func tenantParam(req events.APIGatewayProxyRequest) (string, bool) {
+	var tenant string
+	for _, name := range []string{"tenant", "tenant_id", "tenantId"} {
+		v := fgruntime.Query(req, name)
+		if v == "" {
+			continue
+		}
+		if tenant != "" && v != tenant {
+			return "", false
+		}
+		tenant = v
+	}
+	return tenant, true
+}
+
+// purge deletes expired sessions now and then, so the table stays the size of the
+// live sessions without a scheduled job.
+func (s *Service) purge(ctx context.Context, req events.APIGatewayProxyRequest) {
+	if mrand.IntN(purgeEvery) != 0 {
+		return
+	}
+	if _, err := s.Store.PurgeSSOSessions(ctx, purgeBatch); err != nil {
+		s.logger().Warn("sso: purging expired sessions", "err", err.Error(), "requestId", req.RequestContext.RequestID)
+	}
 }
 
 func (s *Service) sessionTTL() time.Duration {
@@ -402,12 +506,22 @@ func (s *Service) revalidate(ctx context.Context, req events.APIGatewayProxyRequ
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = old.RefreshToken
 	}
+	key := sessionKey(old.id)
 	sess, f := s.matchUser(ctx, domain, target, tok)
 	if f != nil {
-		return s.fail(req, *f), true
+		if err := s.Store.EndSSOSession(ctx, key, store.SSOEndRefused); err != nil {
+			s.logger().Error("sso: ending a refused session", "err", err.Error(), "requestId", req.RequestContext.RequestID)
+		}
+		return s.fail(req, *f, true), true
 	}
+	sess.id = old.id
 	now := s.now()
-	cookie, err := s.Cookies.setCookie(cookieData{Kind: kindSession, Session: sess, Expires: now.Add(s.sessionTTL()).Unix()}, now)
+	ttl := s.sessionTTL()
+	if err := s.Store.ExtendSSOSession(ctx, key, ttl); err != nil {
+		s.logger().Error("sso: extending the session", "err", err.Error(), "requestId", req.RequestContext.RequestID)
+		return events.APIGatewayProxyResponse{}, false
+	}
+	cookie, err := s.Cookies.setCookie(cookieData{Kind: kindSession, Session: sess, SID: sess.id, Expires: now.Add(ttl).Unix()}, now)
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, false
 	}
@@ -446,7 +560,7 @@ func (s *Service) logout(ctx context.Context, req events.APIGatewayProxyRequest)
 	if def == "" {
 		def = s.AppURL.String()
 	}
-	target := def
+	target, asked := def, ""
 	for _, p := range []string{"redirect_url", "return"} {
 		if v := fgruntime.Query(req, p); v != "" {
 			checked, ok := s.Redirects.Check(v)
@@ -454,16 +568,53 @@ func (s *Service) logout(ctx context.Context, req events.APIGatewayProxyRequest)
 				s.logger().Warn("sso logout: redirect_url refused", "requestId", req.RequestContext.RequestID)
 				return forbiddenRedirect(req)
 			}
-			target = checked
+			target, asked = checked, checked
 			break
 		}
 	}
 	clear := s.Cookies.clearCookie()
 	d, ok := s.Cookies.read(fgruntime.Header(req, "cookie"))
-	if ok && d.Kind == kindSession && d.Session != nil {
-		if domain, err := s.idpBase(d.Session.DomainName); err == nil {
-			return redirect(endpointURL(domain, "/api/v1/logout")+"?redirect_url="+url.QueryEscape(target), clear)
-		}
+	if !ok || d.Kind != kindSession || d.Session == nil || d.SID == "" {
+		return redirect(target, clear)
+	}
+	if !ownRequest(req) && !validLogoutToken(fgruntime.Query(req, "token"), d.SID) {
+		// A link on another site must not sign the user out; the user may still do
+		// it from here.
+		s.logger().Info("sso logout: cross-site request without the logout token, asking the user", "requestId", req.RequestContext.RequestID)
+		return render(page{Status: 200, Title: "Sign out?", Message: "Another page asked to sign you out. Sign out only if you meant to.",
+			Link: logoutLink(req, d.SID, asked), LinkID: "confirm", LinkText: "Sign out", Back: s.AppURL.String(), BackText: "Stay signed in"}, "")
+	}
+	if err := s.Store.EndSSOSession(ctx, sessionKey(d.SID), store.SSOEndLogout); err != nil {
+		s.logger().Error("sso logout: ending the session", "err", err.Error(), "requestId", req.RequestContext.RequestID)
+		return render(page{Status: 503, Title: "Sign-out is unavailable", Message: "You are still signed in. Please try again later.",
+			Link: logoutLink(req, d.SID, asked), LinkText: "Try again", RequestID: req.RequestContext.RequestID}, "")
+	}
+	if domain, err := s.idpBase(d.Session.DomainName); err == nil {
+		return redirect(endpointURL(domain, "/api/v1/logout")+"?redirect_url="+url.QueryEscape(target), clear)
 	}
 	return redirect(target, clear)
+}
+
+// ownRequest reports whether the browser says the request comes from this origin
+// or from the user (an address typed or bookmarked). A sibling host of the same
+// site is not enough: hosts under a shared domain are not the seller's alone.
+func ownRequest(req events.APIGatewayProxyRequest) bool {
+	switch strings.ToLower(strings.TrimSpace(fgruntime.Header(req, "sec-fetch-site"))) {
+	case "same-origin", "none":
+		return true
+	}
+	return false
+}
+
+// logoutLink is this logout's address with the session's token.
+func logoutLink(req events.APIGatewayProxyRequest, sid, redirectURL string) string {
+	p := req.Path
+	if !strings.HasPrefix(p, "/") || strings.HasPrefix(p, "//") {
+		p = "/sso/logout"
+	}
+	q := url.Values{"token": {logoutToken(sid)}}
+	if redirectURL != "" {
+		q.Set("redirect_url", redirectURL)
+	}
+	return p + "?" + q.Encode()
 }

@@ -2,9 +2,13 @@ package sso_test
 
 import (
 	"context"
+	"fmt"
+	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -13,7 +17,10 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kgseller/kgseller/shared/dbtest"
+	"github.com/kgseller/kgseller/shared/endpoint"
 	"github.com/kgseller/kgseller/shared/fakeidp"
+	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/kit"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/sso"
@@ -45,6 +52,10 @@ type env struct {
 	st     *store.Store
 	box    *secretbox.Box
 	clock  *clock
+	dsn    string
+	logs   *lockedBuffer
+	kit    map[string]fgruntime.Handler
+	nonce  int
 }
 
 // newEnv wires the SSO service to a fake auth centre over TLS and a fresh database
@@ -55,13 +66,15 @@ func newEnv(t *testing.T) *env {
 	tenant := fakeidp.Tenant{ID: "t-1", Code: "acme", Name: "ACME", ClientID: "client-1", ClientSecret: "s3cret-value",
 		Users: []fakeidp.User{
 			{UserName: "alice", Name: "Alice", Role: "admin"}, {UserName: "bob", Name: "Bob"},
-			{UserName: "carol", Name: "Carol"}, {UserName: "dave", Name: "Dave"},
+			{UserName: "carol", Name: "Carol"}, {UserName: "dave", Name: "Dave"}, {UserName: "erin", Name: "Erin"},
 		}}
 	idp := fakeidp.New(fakeidp.Options{Prefix: "/idp", Tenants: []fakeidp.Tenant{tenant}, Apps: map[string]string{"app-1": callback}, Now: c.now})
 	srv := httptest.NewTLSServer(idp.Handler())
 	t.Cleanup(srv.Close)
 
-	st, _ := dbtest.Open(t)
+	raw, dsn := dbtest.Open(t)
+	// One clock for the service and the database, so sessions age with the test.
+	st := raw.WithClock(c.now)
 	dataKey, _ := secretbox.NewKey()
 	box, _ := secretbox.New(dataKey)
 	ctx := context.Background()
@@ -78,6 +91,7 @@ func newEnv(t *testing.T) *env {
 		{InstanceID: "inst-1", TenantID: "t-1", AppID: "app-1", UserName: "alice", Name: "Alice", Role: "admin", Enabled: true},
 		{InstanceID: "inst-1", TenantID: "t-1", AppID: "app-1", UserName: "carol", Name: "Carol", Role: "user", Enabled: true},
 		{InstanceID: "inst-1", TenantID: "t-1", AppID: "app-1", UserName: "dave", Name: "Dave", Role: "user", Enabled: false},
+		{InstanceID: "inst-1", TenantID: "t-1", AppID: "app-1", UserName: "erin", Name: "Erin", Role: "user", Enabled: true},
 	}, store.KitUsersAdd))
 	must(st.RevokeKitUsers(ctx, "inst-1", "t-1", "app-1", []string{"carol"}))
 
@@ -88,14 +102,45 @@ func newEnv(t *testing.T) *env {
 	svc := &sso.Service{
 		Config: sso.Config{
 			AppID: "app-1", AppURL: app, LoginURL: "https://login.example.com/unified-login/#/portal-login?ind=UNOP&appId={appId}",
-			RedirectURI: callback, RequireState: true, SessionTTL: 8 * time.Hour,
+			RedirectURI: callback, SessionTTL: 8 * time.Hour,
 			Redirects: sso.Redirects{Hosts: []string{"app.example.com", "docs.example.com"}, Base: app},
 		},
 		Store: st, Box: box, Cookies: cookies, HTTP: srv.Client(), Now: c.now,
 	}
+	logs := &lockedBuffer{}
+	svc.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	svc.HTTP.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	svc.HTTP.Timeout = 5 * time.Second
-	return &env{t: t, svc: svc, idp: idp, idpSrv: srv, st: st, box: box, clock: c}
+	e := &env{t: t, svc: svc, idp: idp, idpSrv: srv, st: st, box: box, clock: c, dsn: dsn, logs: logs, kit: map[string]fgruntime.Handler{}}
+	// The Kit sync functions as deployed, over the same database and clock.
+	ks := &kit.Service{Store: st, Box: box}
+	for name, dec := range map[string]endpoint.Decoder{"tenantSync": ks.DecodeTenantSync, "authSync": ks.DecodeAuthSync} {
+		e.kit[name] = endpoint.Handler(endpoint.Config{Scope: "kit", Scheme: endpoint.KitHeaders,
+			Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(kitKey), Now: c.now}, Nonces: st, Decode: dec,
+			Logger: slog.New(slog.NewJSONHandler(io.Discard, nil))})
+	}
+	return e
+}
+
+const kitKey = "sso-test-kit-key"
+
+// kitSync sends a correctly signed Kit call, as the marketplace does, and requires
+// success.
+func (e *env) kitSync(iface, body string) {
+	e.t.Helper()
+	e.nonce++
+	nonce, ts := fmt.Sprintf("n-%d", e.nonce), strconv.FormatInt(e.clock.now().UnixMilli(), 10)
+	req := events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/produceAPI/v2/" + iface, Body: body,
+		Headers: map[string]string{"content-type": "application/json", "x-nonce": nonce, "x-timestamp": ts,
+			"x-sign": kgsign.KitSignature(kgsign.NewKey([]byte(kitKey), "t"), nonce, ts, []byte(body), false)}}
+	resp, err := e.kit[iface](context.Background(), req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(kitKey), "t"))
+	if err != nil || m["resultCode"] != "000000" {
+		e.t.Fatalf("%s %s: %v %v", iface, body, m, err)
+	}
 }
 
 func get(p string, query map[string]string, cookie string) events.APIGatewayProxyRequest {
@@ -228,7 +273,7 @@ func TestSignInAndOut(t *testing.T) {
 	if c.MaxAge != int((8 * time.Hour).Seconds()) {
 		t.Fatalf("session cookie Max-Age %d", c.MaxAge)
 	}
-	s, err := e.svc.Cookies.Session(session, e.clock.now())
+	s, err := e.appSession(session)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -243,7 +288,7 @@ func TestSignInAndOut(t *testing.T) {
 	if again.StatusCode != 302 || again.Headers["Location"] != appURL || again.Headers["Set-Cookie"] != "" {
 		t.Fatalf("login with a session: %d %q", again.StatusCode, again.Headers["Location"])
 	}
-	out := e.logout(map[string]string{"redirect_url": "https://docs.example.com/bye"}, session)
+	out := e.logoutReq(map[string]string{"redirect_url": "https://docs.example.com/bye"}, session, "same-origin")
 	want := e.idpSrv.URL + "/idp/api/v1/logout?redirect_url=" + url.QueryEscape("https://docs.example.com/bye")
 	if out.StatusCode != 302 || out.Headers["Location"] != want {
 		t.Fatalf("logout to %q, want %q", out.Headers["Location"], want)
@@ -257,19 +302,19 @@ func TestSignInAndOut(t *testing.T) {
 	}
 }
 
+// A pending sign-in and a state, when both are there, must match.
 func TestStateMismatch(t *testing.T) {
 	e := newEnv(t)
-	l := e.login(nil, "")
+	l := e.login(map[string]string{"return": "/started"}, "")
 	state, _ := cookieOf(t, l)
 	q := e.idpLogin(l.Headers["Location"], "alice")
-	// Another browser's state cookie, no cookie at all, a different state, no state.
+	// Another browser's pending sign-in, a different state.
 	other, _ := cookieOf(t, e.login(nil, ""))
-	noState := map[string]string{"code": q["code"], "tenant": q["tenant"]}
 	wrong := map[string]string{"code": q["code"], "tenant": q["tenant"], "state": "forged"}
 	for name, c := range map[string]struct {
 		q      map[string]string
 		cookie string
-	}{"other browser": {q, other}, "no cookie": {q, ""}, "forged state": {wrong, state}, "no state": {noState, state}} {
+	}{"other browser": {q, other}, "forged state": {wrong, state}} {
 		resp := e.callback(c.q, c.cookie)
 		if resp.StatusCode != 400 || !strings.Contains(resp.Body, "state mismatch") {
 			t.Errorf("%s: %d %s", name, resp.StatusCode, resp.Body)
@@ -279,22 +324,20 @@ func TestStateMismatch(t *testing.T) {
 		}
 	}
 	// The code was never exchanged, so the genuine callback still works.
-	if resp := e.callback(q, state); resp.StatusCode != 302 {
-		t.Fatalf("genuine callback: %d %s", resp.StatusCode, resp.Body)
+	if resp := e.callback(q, state); resp.StatusCode != 302 || resp.Headers["Location"] != "https://app.example.com/started" {
+		t.Fatalf("genuine callback: %d %q %s", resp.StatusCode, resp.Headers["Location"], resp.Body)
 	}
-	// A session cookie is not a pending sign-in.
-	cb, _, _ := e.signIn("alice", nil)
-	session, _ := cookieOf(t, cb)
-	if resp := e.callback(q, session); resp.StatusCode != 400 {
-		t.Fatalf("callback with a session cookie: %d", resp.StatusCode)
+	if logs := e.logs.String(); !strings.Contains(logs, `"initiated":"seller, state verified"`) {
+		t.Fatalf("log: %s", logs)
 	}
-	// A pending sign-in expires.
-	l = e.login(nil, "")
+	// A pending sign-in older than 10 minutes is no pending sign-in: the callback is
+	// taken as unsolicited and goes to the application's start page.
+	l = e.login(map[string]string{"return": "/started"}, "")
 	state, _ = cookieOf(t, l)
+	e.clock.add(11 * time.Minute) // at the unified login
 	q = e.idpLogin(l.Headers["Location"], "alice")
-	e.clock.add(11 * time.Minute)
-	if resp := e.callback(q, state); resp.StatusCode != 400 || !strings.Contains(resp.Body, "state mismatch") {
-		t.Fatalf("expired sign-in: %d", resp.StatusCode)
+	if resp := e.callback(q, state); resp.StatusCode != 302 || resp.Headers["Location"] != appURL {
+		t.Fatalf("expired sign-in: %d %q", resp.StatusCode, resp.Headers["Location"])
 	}
 }
 
@@ -397,7 +440,7 @@ func TestRefreshToken(t *testing.T) {
 	// Past the access token's 2 hours the session is stale; /sso/login renews it with
 	// the refresh token, without a trip through the unified login.
 	e.clock.add(3 * time.Hour)
-	if s, _ := e.svc.Cookies.Session(session, e.clock.now()); s == nil || !s.Stale(e.clock.now()) {
+	if s, _ := e.appSession(session); s == nil || !s.Stale(e.clock.now()) {
 		t.Fatal("session not stale after 3 hours")
 	}
 	resp := e.login(map[string]string{"return": "https://app.example.com/back"}, session)
@@ -405,7 +448,7 @@ func TestRefreshToken(t *testing.T) {
 		t.Fatalf("refresh: %d %q, %d refresh grants", resp.StatusCode, resp.Headers["Location"], e.idp.Stats().RefreshGrants)
 	}
 	renewed, _ := cookieOf(t, resp)
-	if s, err := e.svc.Cookies.Session(renewed, e.clock.now()); err != nil || s.Stale(e.clock.now()) || s.UserName != "alice" {
+	if s, err := e.appSession(renewed); err != nil || s.Stale(e.clock.now()) || s.UserName != "alice" {
 		t.Fatalf("renewed session %+v %v", s, err)
 	}
 	// A refused refresh token (invalid_grant) means a fresh sign-in.
@@ -415,7 +458,8 @@ func TestRefreshToken(t *testing.T) {
 	if resp.StatusCode != 302 || !strings.HasPrefix(resp.Headers["Location"], "https://login.example.com/") {
 		t.Fatalf("after invalid_grant on refresh: %d %q", resp.StatusCode, resp.Headers["Location"])
 	}
-	// A user revoked since sign-in loses the session at revalidation.
+	// A user revoked since sign-in is not renewed: /sso/login starts a fresh
+	// sign-in, and the pending sign-in replaces the session in the cookie.
 	cb, _, _ = e.signIn("alice", nil)
 	session, _ = cookieOf(t, cb)
 	if err := e.st.RevokeKitUsers(context.Background(), "inst-1", "t-1", "app-1", []string{"alice"}); err != nil {
@@ -423,15 +467,21 @@ func TestRefreshToken(t *testing.T) {
 	}
 	e.clock.add(3 * time.Hour)
 	resp = e.login(nil, session)
-	if resp.StatusCode != 403 {
-		t.Fatalf("revoked user at revalidation: %d %q", resp.StatusCode, resp.Headers["Location"])
+	if resp.StatusCode != 302 || !strings.HasPrefix(resp.Headers["Location"], "https://login.example.com/") || e.idp.Stats().RefreshGrants != 1 {
+		t.Fatalf("revoked user at revalidation: %d %q, %d refresh grants", resp.StatusCode, resp.Headers["Location"], e.idp.Stats().RefreshGrants)
 	}
-	if _, c := cookieOf(t, resp); c.MaxAge >= 0 {
-		t.Fatal("revoked user's session not cleared")
+	if _, c := cookieOf(t, resp); c.MaxAge != int((10 * time.Minute).Seconds()) {
+		t.Fatalf("revoked user's cookie: %+v", c)
 	}
 	// Sessions end at their TTL whatever happens.
-	e.clock.add(9 * time.Hour)
-	if _, err := e.svc.Cookies.Session(session, e.clock.now()); err == nil {
+	cb, _, _ = e.signIn("erin", nil)
+	session, _ = cookieOf(t, cb)
+	e.clock.add(7 * time.Hour)
+	if _, err := e.appSession(session); err != nil {
+		t.Fatalf("session before its TTL: %v", err)
+	}
+	e.clock.add(time.Hour)
+	if _, err := e.appSession(session); err == nil {
 		t.Fatal("session outlived its TTL")
 	}
 }
@@ -439,20 +489,19 @@ func TestRefreshToken(t *testing.T) {
 func TestForgedCookieIgnored(t *testing.T) {
 	e := newEnv(t)
 	otherKey, _ := secretbox.NewKey()
-	other, _ := sso.NewCookies(otherKey, "")
-	_ = other
+	other, _ := sso.NewSessions(otherKey, "", e.st)
 	cb, _, _ := e.signIn("alice", nil)
 	session, _ := cookieOf(t, cb)
 	name, value, _ := strings.Cut(session, "=")
 	tampered := name + "=" + value[:len(value)-4] + "AAAA"
-	if _, err := e.svc.Cookies.Session(tampered, e.clock.now()); err == nil {
+	if _, err := e.appSession(tampered); err == nil {
 		t.Fatal("tampered cookie accepted")
 	}
-	if _, err := other.Session(session, e.clock.now()); err == nil {
+	if _, err := other.Session(context.Background(), session); err == nil {
 		t.Fatal("cookie opened with another key")
 	}
 	// Other cookies around ours do not matter.
-	if _, err := e.svc.Cookies.Session("a=b; "+session+"; c=\"d\"", e.clock.now()); err != nil {
+	if _, err := e.appSession("a=b; " + session + "; c=\"d\""); err != nil {
 		t.Fatal(err)
 	}
 }

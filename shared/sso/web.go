@@ -38,7 +38,8 @@ var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
 <title>{{.Title}}</title><style>` + pageStyle + `</style></head>
 <body><h1>{{.Title}}</h1>
 <p>{{.Message}}</p>
-{{if .Link}}<p><a href="{{.Link}}">{{.LinkText}}</a></p>{{end}}
+{{if .Link}}<p><a {{if .LinkID}}id="{{.LinkID}}" {{end}}href="{{.Link}}">{{.LinkText}}</a></p>{{end}}
+{{if .Back}}<p><a href="{{.Back}}">{{.BackText}}</a></p>{{end}}
 {{if .RequestID}}<p><small>Reference: {{.RequestID}}</small></p>{{end}}
 </body></html>
 `))
@@ -48,7 +49,10 @@ type page struct {
 	Title     string
 	Message   string
 	Link      string
+	LinkID    string
 	LinkText  string
+	Back      string // a second link, e.g. back to the application
+	BackText  string
 	RequestID string
 }
 

@@ -5,19 +5,16 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sort"
-	"strings"
-	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Kit data (joint-operation sync). Every write is keyed by the table's PRIMARY KEY,
 // which is the protocol's idempotency key: adds and modifies are
 // INSERT … ON DUPLICATE KEY UPDATE, so a repeat or a concurrent duplicate updates
 // the one row in place and can never create a second; deletes of missing rows
-// affect nothing and succeed. Nothing here reads before it writes.
+// affect nothing and succeed. Nothing here reads before it writes. A call's
+// writes are one batch (batch.go): one transaction, one round trip unless its SQL
+// exceeds a packet: 500 users or 10,000 departments take the round trips of one.
 
 // KitTenant is a tenant pushed by tenantSync.
 type KitTenant struct {
@@ -76,26 +73,6 @@ type KitOrg struct {
 	SyncTime   string `db:"sync_time"`
 }
 
-// kitBatch bounds the rows of one multi-row statement (users have 20 columns).
-const kitBatch = 100
-
-// kitTx runs fn in a transaction like inTx and keeps retrying deadlocks a little
-// longer: concurrent duplicate batches of up to 500 users contend on the same keys.
-func (s *Store) kitTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
-	var err error
-	for round := 0; round < 4; round++ {
-		if err = s.inTx(ctx, fn); !isDeadlock(err) {
-			return err
-		}
-		select {
-		case <-ctx.Done():
-			return err
-		case <-time.After(time.Duration(5+rand.IntN(20)) * time.Millisecond):
-		}
-	}
-	return err
-}
-
 // UpsertKitTenant stores a tenant (tenantSync add). A repeat updates the row in place.
 func (s *Store) UpsertKitTenant(ctx context.Context, t KitTenant) error {
 	now := s.now()
@@ -131,15 +108,13 @@ func (s *Store) ModifyKitTenant(ctx context.Context, t KitTenant) error {
 // DeleteKitTenant removes a tenant of an instance together with its applications,
 // users and departments. Deleting what is not there succeeds.
 func (s *Store) DeleteKitTenant(ctx context.Context, instanceID, tenantID string) error {
-	err := s.kitTx(ctx, func(tx *sqlx.Tx) error {
-		for _, table := range []string{"kit_users", "kit_applications", "kit_orgs", "kit_tenants"} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE instance_id = ? AND tenant_id = ?", instanceID, tenantID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	b := s.newBatch()
+	for _, table := range []string{"kit_users", "kit_applications", "kit_orgs", "kit_tenants"} {
+		b.add("DELETE FROM "+table+" WHERE instance_id = ? AND tenant_id = ?", instanceID, tenantID)
+	}
+	b.add("UPDATE sso_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND instance_id = ? AND tenant_id = ?",
+		s.now(), SSOEndKitChange, instanceID, tenantID)
+	if err := s.runBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: deleting kit tenant: %w", err)
 	}
 	return nil
@@ -162,16 +137,11 @@ func (s *Store) UpsertKitApp(ctx context.Context, a KitApp) error {
 
 // DeleteKitApp removes an application credential and the users authorised for it.
 func (s *Store) DeleteKitApp(ctx context.Context, instanceID, tenantID, appID string) error {
-	err := s.kitTx(ctx, func(tx *sqlx.Tx) error {
-		for _, table := range []string{"kit_users", "kit_applications"} {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM "+table+" WHERE instance_id = ? AND tenant_id = ? AND app_id = ?",
-				instanceID, tenantID, appID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	b := s.newBatch()
+	for _, table := range []string{"kit_users", "kit_applications"} {
+		b.add("DELETE FROM "+table+" WHERE instance_id = ? AND tenant_id = ? AND app_id = ?", instanceID, tenantID, appID)
+	}
+	if err := s.runBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: deleting kit application: %w", err)
 	}
 	return nil
@@ -223,24 +193,30 @@ func (s *Store) UpsertKitUsers(ctx context.Context, users []KitUser, change KitU
 		update += ", authorized = 1"
 	}
 	now := s.now()
-	err := s.kitTx(ctx, func(tx *sqlx.Tx) error {
-		for start := 0; start < len(users); start += kitBatch {
-			chunk := users[start:min(start+kitBatch, len(users))]
-			args := make([]any, 0, len(chunk)*20)
-			for _, u := range chunk {
-				args = append(args, u.InstanceID, u.TenantID, u.AppID, u.UserName, u.Name, u.OrgCode, u.Position,
-					u.EmployeeCode, u.EmployeeType, u.Role, u.Enabled, true, u.Mobile, u.Email, u.WorkPlace, u.EntryDate,
-					u.TestFlag, u.SyncTime, now, now)
-			}
-			q := "INSERT INTO kit_users (" + kitUserCols + ") VALUES " + kitPlaceholders(len(chunk), 20) +
-				" ON DUPLICATE KEY UPDATE " + update
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return err
-			}
+	b := s.newBatch()
+	b.addList("INSERT INTO kit_users ("+kitUserCols+") VALUES ", nil, placeholders(20), " ON DUPLICATE KEY UPDATE "+update,
+		len(users), func(i int) []any {
+			u := users[i]
+			return []any{u.InstanceID, u.TenantID, u.AppID, u.UserName, u.Name, u.OrgCode, u.Position,
+				u.EmployeeCode, u.EmployeeType, u.Role, u.Enabled, true, u.Mobile, u.Email, u.WorkPlace, u.EntryDate,
+				u.TestFlag, u.SyncTime, now, now}
+		})
+	// A disabled user's sessions end with the change, so enabling the user again
+	// later does not bring them back.
+	var disabled []KitUser
+	for _, u := range users {
+		if !u.Enabled {
+			disabled = append(disabled, u)
 		}
-		return nil
-	})
-	if err != nil {
+	}
+	if len(disabled) > 0 {
+		b.addList("UPDATE sso_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND (instance_id, tenant_id, app_id, user_name) IN (",
+			[]any{now, SSOEndKitChange}, "(?,?,?,?)", ")", len(disabled), func(i int) []any {
+				u := disabled[i]
+				return []any{u.InstanceID, u.TenantID, u.AppID, u.UserName}
+			})
+	}
+	if err := s.runBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: saving kit users: %w", err)
 	}
 	return nil
@@ -250,45 +226,34 @@ func kitUserKey(u KitUser) string {
 	return u.InstanceID + "\x00" + u.TenantID + "\x00" + u.AppID + "\x00" + u.UserName
 }
 
-// DeleteKitUsers removes users of one (instance, tenant, app); missing ones are
-// ignored.
+// DeleteKitUsers removes users of one (instance, tenant, app) and ends their
+// unified-login sessions; missing ones are ignored.
 func (s *Store) DeleteKitUsers(ctx context.Context, instanceID, tenantID, appID string, userNames []string) error {
-	return s.kitUsersByName(ctx, "DELETE FROM kit_users", instanceID, tenantID, appID, userNames)
+	return s.kitUsersByName(ctx, "DELETE FROM kit_users", nil, instanceID, tenantID, appID, userNames)
 }
 
-// RevokeKitUsers withdraws the authorisation of users (authSync flag 3) and keeps
-// their record; users not stored are ignored.
+// RevokeKitUsers withdraws the authorisation of users (authSync flag 3), keeps
+// their record and ends their unified-login sessions, so a later authorisation
+// does not bring an old session back; users not stored are ignored.
 func (s *Store) RevokeKitUsers(ctx context.Context, instanceID, tenantID, appID string, userNames []string) error {
-	return s.kitUsersByName(ctx, "UPDATE kit_users SET authorized = 0, updated_at = ?", instanceID, tenantID, appID, userNames)
+	return s.kitUsersByName(ctx, "UPDATE kit_users SET authorized = 0, updated_at = ?", []any{s.now()}, instanceID, tenantID, appID, userNames)
 }
 
-func (s *Store) kitUsersByName(ctx context.Context, head, instanceID, tenantID, appID string, userNames []string) error {
+// kitUsersByName runs head (with its arguments headArgs) on the named users of
+// one (instance, tenant, app), and ends their sessions in the same transaction.
+func (s *Store) kitUsersByName(ctx context.Context, head string, headArgs []any, instanceID, tenantID, appID string, userNames []string) error {
 	if len(userNames) == 0 {
 		return nil
 	}
 	names := append([]string(nil), userNames...)
 	sort.Strings(names)
-	now := s.now()
-	err := s.kitTx(ctx, func(tx *sqlx.Tx) error {
-		for start := 0; start < len(names); start += kitBatch {
-			chunk := names[start:min(start+kitBatch, len(names))]
-			var args []any
-			if strings.HasPrefix(head, "UPDATE") {
-				args = append(args, now)
-			}
-			args = append(args, instanceID, tenantID, appID)
-			for _, n := range chunk {
-				args = append(args, n)
-			}
-			q := head + " WHERE instance_id = ? AND tenant_id = ? AND app_id = ? AND user_name IN (" +
-				strings.TrimSuffix(strings.Repeat("?,", len(chunk)), ",") + ")"
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	byName := func(i int) []any { return []any{names[i]} }
+	b := s.newBatch()
+	b.addList(head+" WHERE instance_id = ? AND tenant_id = ? AND app_id = ? AND user_name IN (",
+		append(headArgs, instanceID, tenantID, appID), "?", ")", len(names), byName)
+	b.addList("UPDATE sso_sessions SET ended_at = ?, end_reason = ? WHERE ended_at IS NULL AND instance_id = ? AND tenant_id = ? AND app_id = ? AND user_name IN (",
+		[]any{s.now(), SSOEndKitChange, instanceID, tenantID, appID}, "?", ")", len(names), byName)
+	if err := s.runBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: changing kit users: %w", err)
 	}
 	return nil
@@ -324,24 +289,16 @@ func (s *Store) UpsertKitOrgs(ctx context.Context, orgs []KitOrg) error {
 		return a.InstanceID+"\x00"+a.TenantID+"\x00"+a.OrgCode < b.InstanceID+"\x00"+b.TenantID+"\x00"+b.OrgCode
 	})
 	now := s.now()
-	err := s.kitTx(ctx, func(tx *sqlx.Tx) error {
-		for start := 0; start < len(orgs); start += kitBatch {
-			chunk := orgs[start:min(start+kitBatch, len(orgs))]
-			args := make([]any, 0, len(chunk)*9)
-			for _, o := range chunk {
-				args = append(args, o.InstanceID, o.TenantID, o.OrgCode, o.OrgName, o.ParentCode, o.TestFlag, o.SyncTime, now, now)
-			}
-			q := "INSERT INTO kit_orgs (instance_id, tenant_id, org_code, org_name, parent_code, test_flag, sync_time, created_at, updated_at) VALUES " +
-				kitPlaceholders(len(chunk), 9) +
-				" ON DUPLICATE KEY UPDATE org_name = VALUES(org_name), parent_code = VALUES(parent_code), " +
-				"test_flag = VALUES(test_flag), sync_time = VALUES(sync_time), updated_at = VALUES(updated_at)"
-			if _, err := tx.ExecContext(ctx, q, args...); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	b := s.newBatch()
+	b.addList("INSERT INTO kit_orgs (instance_id, tenant_id, org_code, org_name, parent_code, test_flag, sync_time, created_at, updated_at) VALUES ",
+		nil, placeholders(9),
+		" ON DUPLICATE KEY UPDATE org_name = VALUES(org_name), parent_code = VALUES(parent_code), "+
+			"test_flag = VALUES(test_flag), sync_time = VALUES(sync_time), updated_at = VALUES(updated_at)",
+		len(orgs), func(i int) []any {
+			o := orgs[i]
+			return []any{o.InstanceID, o.TenantID, o.OrgCode, o.OrgName, o.ParentCode, o.TestFlag, o.SyncTime, now, now}
+		})
+	if err := s.runBatch(ctx, b); err != nil {
 		return fmt.Errorf("store: saving kit departments: %w", err)
 	}
 	return nil
@@ -389,10 +346,4 @@ func (s *Store) KitLoginTarget(ctx context.Context, tenant, appID string) (KitLo
 		return KitLogin{}, fmt.Errorf("store: reading kit login target: %w", err)
 	}
 	return k, nil
-}
-
-// placeholders returns "(?,…,?),(?,…,?)" for rows of n columns.
-func kitPlaceholders(rows, n int) string {
-	one := "(" + strings.TrimSuffix(strings.Repeat("?,", n), ",") + ")"
-	return strings.TrimSuffix(strings.Repeat(one+",", rows), ",")
 }

@@ -26,6 +26,15 @@ func (s *Store) RememberNonce(ctx context.Context, scope, nonce string, expires 
 	return nil
 }
 
+// ForgetNonce releases a nonce remembered for a request whose operation failed, so
+// that the marketplace's retry of that request is not taken for a replay.
+func (s *Store) ForgetNonce(ctx context.Context, scope, nonce string) error {
+	if _, err := s.db.ExecContext(ctx, "DELETE FROM nonces WHERE scope = ? AND nonce = ?", scope, nonce); err != nil {
+		return fmt.Errorf("store: releasing nonce: %w", err)
+	}
+	return nil
+}
+
 // PurgeNonces deletes up to limit nonces that expired before now and reports how many.
 func (s *Store) PurgeNonces(ctx context.Context, limit int) (int64, error) {
 	res, err := s.db.ExecContext(ctx,

@@ -70,9 +70,9 @@ func NormalizeDSN(dsn string, o Options) (*mysql.Config, error) {
 	}
 	o = o.withDefaults()
 	cfg.InterpolateParams = true
-	// CreateInstance sends its transaction as one multi-statement query. Every
-	// statement here uses placeholders, and interpolation escapes each value, so
-	// no input can add a statement.
+	// CreateInstance and the Kit writes (batch.go) send their transactions as
+	// multi-statement queries. Every statement here uses placeholders, and
+	// interpolation escapes each value, so no input can add a statement.
 	cfg.MultiStatements = true
 	cfg.ParseTime = true
 	cfg.Loc = time.UTC
@@ -91,8 +91,9 @@ func NormalizeDSN(dsn string, o Options) (*mysql.Config, error) {
 
 // Store is the database handle of one function instance.
 type Store struct {
-	db  *sqlx.DB
-	now func() time.Time
+	db        *sqlx.DB
+	now       func() time.Time
+	maxPacket int // bytes of SQL one round trip may carry
 }
 
 // Open connects with a normalized DSN. It does not ping: a function instance must
@@ -116,12 +117,18 @@ func Open(dsn string, o Options) (*Store, error) {
 	db.SetMaxIdleConns(o.MaxIdle)
 	db.SetConnMaxLifetime(o.MaxLifetime)
 	db.SetConnMaxIdleTime(time.Minute)
-	return New(db), nil
+	s := New(db)
+	// A DSN that lowers the driver's packet limit (maxAllowedPacket) lowers the
+	// store's: the driver refuses to interpolate a query longer than that.
+	if p := cfg.MaxAllowedPacket - packetMargin; cfg.MaxAllowedPacket > 0 && p < s.maxPacket {
+		s.maxPacket = max(p, packetMargin)
+	}
+	return s, nil
 }
 
 // New wraps an existing handle (tests, tools).
 func New(db *sqlx.DB) *Store {
-	return &Store{db: db, now: func() time.Time { return dbTime(time.Now()) }}
+	return &Store{db: db, now: func() time.Time { return dbTime(time.Now()) }, maxPacket: defaultMaxPacket}
 }
 
 // WithClock returns a copy of the store that reads time from now (tests).

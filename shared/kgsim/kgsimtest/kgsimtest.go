@@ -1,11 +1,16 @@
-// Package kgsimtest serves the real saas-produce handler in-process for the tests
-// of the simulator and its command, optionally broken on purpose by a wrapper.
+// Package kgsimtest serves the real handlers in-process for the tests of the
+// simulator and its command, optionally broken on purpose by a wrapper.
 package kgsimtest
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/base64"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -14,6 +19,8 @@ import (
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/kit/clientsecret"
+	"github.com/kgseller/kgseller/shared/manifest"
 )
 
 // Key is the access key of the servers this package starts.
@@ -61,4 +68,93 @@ func SaaSServer(t testing.TB, wrap func(http.Handler) http.Handler) string {
 		srv.Close()
 	})
 	return srv.URL + "/saas/produce"
+}
+
+// Keys of AddressHandler, one per interface type, as the Seller Console binds them.
+const (
+	BasicKey   = "kgsim-test-basic-key"
+	LicenseKey = "kgsim-test-license-key"
+	KitKey     = "kgsim-test-kit-key"
+	NotifyKey  = "kgsim-test-notify-key"
+)
+
+// AddressHandler serves the marketplace-facing functions of serverless.yml
+// (saas-produce, license-produce, order-notify and the Kit) at the routes the
+// manifest gives them, every production address included, on a fresh database of
+// the test engine, each interface type with its own key. Jobs are left to a worker
+// that does not run here.
+func AddressHandler(t testing.TB) http.Handler {
+	t.Helper()
+	m, err := manifest.Load(serverlessYML(t), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rsaKey := KitRSAKey(t)
+	dataKey := make([]byte, 32)
+	_, _ = rand.Read(dataKey)
+	src := config.Map(map[string]string{
+		"DB_DSN": dbtest.NewDatabase(t), "LOG_LEVEL": "error", "FULFIL_MODE": "timer",
+		"KG_ACCESS_KEY_BASIC": BasicKey, "KG_ACCESS_KEY_LICENSE": LicenseKey, "KG_ACCESS_KEY_KIT": KitKey, "KG_ACCESS_KEY_NOTIFY": NotifyKey,
+		"PROVISION_FRONTEND_URL": "https://app.example.com/i/{instanceId}",
+		"KG_KIT_RSA_PRIVATE_KEY": rsaKey,
+		"KG_DATA_KEY":            base64.StdEncoding.EncodeToString(dataKey),
+	})
+	build := map[string]func(config.Source) fgruntime.Handler{
+		"saas-produce": app.SaaSProduce, "license-produce": app.LicenseProduce, "order-notify": app.OrderNotify,
+		"kit-tenant-sync": app.KitTenantSync, "kit-application-sync": app.KitApplicationSync, "kit-auth-sync": app.KitAuthSync,
+		"kit-single-org-sync": app.KitSingleOrgSync, "kit-all-org-sync": app.KitAllOrgSync,
+	}
+	handlers := map[string]http.Handler{}
+	mux := http.NewServeMux()
+	for _, r := range m.Routes() {
+		b, ok := build[r.Function]
+		if !ok || r.Prefix {
+			continue
+		}
+		if handlers[r.Function] == nil {
+			handlers[r.Function] = fgruntime.HTTPHandler(b(src))
+		}
+		pattern := r.Method + " " + r.Path
+		if r.Path == "/" {
+			pattern += "{$}" // the root address only, not every path
+		}
+		mux.Handle(pattern, handlers[r.Function])
+	}
+	return mux
+}
+
+// KitRSAKey makes a fresh Kit RSA key and returns it with its KG_KIT_RSA_PRIVATE_KEY
+// value: base64 of the PEM, one line, as the local run writes its own key
+// (serverless.yml substitutes the value into YAML, where a multi-line PEM would not
+// fit).
+func KitRSAKey(t testing.TB) (*rsa.PrivateKey, string) {
+	t.Helper()
+	key, err := clientsecret.Generate(clientsecret.MinBits)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := clientsecret.PrivatePEM(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key, base64.StdEncoding.EncodeToString(p)
+}
+
+// serverlessYML finds the project's serverless.yml above the working directory.
+func serverlessYML(t testing.TB) string {
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		p := filepath.Join(dir, "serverless.yml")
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("kgsimtest: no serverless.yml above the working directory")
+		}
+		dir = parent
+	}
 }

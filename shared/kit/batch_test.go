@@ -1,0 +1,158 @@
+package kit_test
+
+import (
+	"crypto"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kgseller/kgseller/shared/dbtest"
+	"github.com/kgseller/kgseller/shared/kit"
+	"github.com/kgseller/kgseller/shared/store"
+)
+
+// Round trips of a Kit call on one connection, as a function instance serves it:
+// the nonce, then the call's writes in one multi-statement query.
+const targetKitCall = 2
+
+// orgList is a full department list of n departments of typical size.
+func orgList(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`{"orgCode":"dep-%05d","orgName":"部门 %d","parentCode":"dep-%05d"}`, i, i, i/10)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// userList is an authSync list of n users of typical size.
+func userList(n int, extra string) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = user(fmt.Sprintf("user-%04d", i), `,"mobile":"13800000000","email":"u@example.com","position":"Engineer"`+extra)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+func names(n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = fmt.Sprintf(`{"userName":"user-%04d"}`, i)
+	}
+	return "[" + strings.Join(parts, ",") + "]"
+}
+
+// TestKitRoundTrips holds the round trips of every Kit call, single-row and at the
+// interfaces' largest lists, on one counted connection as a function instance
+// holds it. It counts and does not time: the request and I/O budgets are
+// generous because the embedded engine's memory tables take from ten seconds to
+// over a minute (on a busy machine) for 10,000 new rows, each inserted row being
+// compared with every stored one; the benchmarks measure time, on MariaDB.
+func TestKitRoundTrips(t *testing.T) {
+	const budget = 5 * time.Minute
+	c := &dbtest.Counter{}
+	st, _ := dbtest.OpenWith(t, store.Options{MaxOpen: 1, MaxIdle: 1, Wrap: c.Wrap, IOTimeout: budget})
+	h := newHarnessOn(t, st, budget)
+	secret := h.encrypt("round-trip-secret", crypto.SHA256)
+	app := fmt.Sprintf(`{"instanceId":"i-1","tenantId":"t-1","appId":"app-1","clientId":"c","clientSecret":%q,"flag":%%d,"testFlag":0}`, secret)
+	single := `{"instanceId":"i-1","tenantId":"t-1","orgCode":"d1","orgName":"Sales","parentCode":"","flag":%d,"testFlag":0,"timeStamp":"20220413093539534"}`
+	tenant := strings.NewReplacer("huaiweitest123456", "i-1", "68cbc86", "t-1").Replace(tenantAdd)
+	calls := []struct{ name, iface, body string }{
+		{"tenantSync add", "tenantSync", tenant},
+		{"tenantSync modify", "tenantSync", strings.Replace(tenant, `"flag":1`, `"flag":2`, 1)},
+		{"applicationSync add", "applicationSync", fmt.Sprintf(app, 1)},
+		{"applicationSync modify", "applicationSync", fmt.Sprintf(app, 2)},
+		{"authSync add, 1 user", "authSync", authBody(1, userList(1, ""))},
+		{"authSync modify, 1 user", "authSync", authBody(2, userList(1, `,"enable":"false"`))},
+		{"authSync revoke, 1 user", "authSync", authBody(3, names(1))},
+		{"authSync delete, 1 user", "authSync", authBody(0, names(1))},
+		{"authSync add, 500 users", "authSync", authBody(1, userList(kit.MaxUsers, ""))},
+		{"authSync modify, 500 users", "authSync", authBody(2, userList(kit.MaxUsers, `,"enable":"false"`))},
+		{"authSync revoke, 500 users", "authSync", authBody(3, names(kit.MaxUsers))},
+		{"authSync delete, 500 users", "authSync", authBody(0, names(kit.MaxUsers))},
+		{"singleOrgSync add", "singleOrgSync", fmt.Sprintf(single, 1)},
+		{"singleOrgSync modify", "singleOrgSync", fmt.Sprintf(single, 2)},
+		{"singleOrgSync delete", "singleOrgSync", fmt.Sprintf(single, 0)},
+		{"allOrgSync, 1 department", "allOrgSync", orgBody(orgList(1))},
+		// Another tenant: the embedded engine deletes rows one comparison at a time.
+		{"allOrgSync, 10,000 departments", "allOrgSync", strings.Replace(orgBody(orgList(kit.MaxOrgs)), `"t-1"`, `"t-big"`, 1)},
+		{"applicationSync delete", "applicationSync", fmt.Sprintf(app, 0)},
+		{"tenantSync delete", "tenantSync", strings.Replace(tenant, `"flag":1`, `"flag":0`, 1)},
+	}
+	for _, call := range calls {
+		before := c.RoundTrips()
+		if code, msg := h.send(call.iface, call.body); code != "000000" {
+			t.Fatalf("%s: %s %q, want 000000", call.name, code, msg)
+		}
+		if n := c.RoundTrips() - before; n != targetKitCall {
+			t.Errorf("%s: %d round trips, want %d (%s)", call.name, n, targetKitCall, dbtest.Engine())
+		}
+	}
+	if c.Dials() != 1 {
+		t.Errorf("%d connections opened, want 1: a failed or abandoned transaction dropped one", c.Dials())
+	}
+	if n := h.count("kit_orgs", "tenant_id = 't-big'"); n != kit.MaxOrgs {
+		t.Errorf("%d departments stored, want %d", n, kit.MaxOrgs)
+	}
+	if n := h.total(); n != len(calls)+kit.MaxOrgs {
+		t.Errorf("%d rows left after deleting tenant t-1, want the %d nonces and the other tenant's %d departments", n, len(calls), kit.MaxOrgs)
+	}
+}
+
+// benchKit sends the requests through the handler, one per op, on one counted
+// connection and with the production budget: every answer must be 000000. It
+// reports round trips per op.
+func benchKit(b *testing.B, iface string, body func(i int) string) {
+	c := &dbtest.Counter{}
+	h := newHarnessOn(b, dbtest.OpenCounted(b, c), 0)
+	reqs := make([]events.APIGatewayProxyRequest, b.N)
+	for i := range reqs {
+		reqs[i] = h.signed(iface, body(i), kitKey, false)
+	}
+	var trips int64
+	b.ResetTimer()
+	for i := range reqs {
+		before := c.RoundTrips()
+		if code, msg := h.do(iface, reqs[i]); code != "000000" {
+			b.Fatalf("%s, op %d: %s %q (%s)", iface, i, code, msg, dbtest.Engine())
+		}
+		trips += c.RoundTrips() - before
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(trips)/float64(b.N), "rt/op")
+}
+
+// BenchmarkAllOrgSync10000: a full sync of 10,000 departments, for a new tenant
+// each time (inserts) and for one tenant whose every department was renamed
+// (updates).
+func BenchmarkAllOrgSync10000(b *testing.B) {
+	run := time.Now().UnixNano()
+	b.Run("new", func(b *testing.B) {
+		benchKit(b, "allOrgSync", func(i int) string {
+			return strings.Replace(orgBody(orgList(kit.MaxOrgs)), `"t-1"`, fmt.Sprintf(`"t-%d-%d"`, run, i), 1)
+		})
+	})
+	b.Run("renamed", func(b *testing.B) {
+		benchKit(b, "allOrgSync", func(i int) string {
+			return strings.ReplaceAll(orgBody(orgList(kit.MaxOrgs)), `"部门 `, fmt.Sprintf(`"部门 r%d `, i))
+		})
+	})
+}
+
+// BenchmarkAuthSync500: an authSync of 500 users, added for a new application each
+// time (inserts) and modified for one application (updates).
+func BenchmarkAuthSync500(b *testing.B) {
+	run := time.Now().UnixNano()
+	b.Run("add", func(b *testing.B) {
+		benchKit(b, "authSync", func(i int) string {
+			return strings.Replace(authBody(1, userList(kit.MaxUsers, "")), `"app-1"`, fmt.Sprintf(`"app-%d-%d"`, run, i), 1)
+		})
+	})
+	b.Run("modify", func(b *testing.B) {
+		benchKit(b, "authSync", func(i int) string {
+			return authBody(2, userList(kit.MaxUsers, fmt.Sprintf(`,"workPlace":"site %d"`, i)))
+		})
+	})
+}
