@@ -54,6 +54,7 @@ func loadEndpoint(l *config.Loader, keyType, scope string) (endpoint.Config, str
 	ver := &kgsign.Verifier{
 		Keys:             keys,
 		Tolerance:        l.Duration("KG_SIGN_TOLERANCE", kgsign.DefaultTolerance),
+		FutureSkew:       l.Duration("KG_SIGN_FUTURE_SKEW", kgsign.DefaultFutureSkew),
 		KitHashedPayload: l.Bool("KG_KIT_HASHED_PAYLOAD", false),
 	}
 	cfg := endpoint.Config{

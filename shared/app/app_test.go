@@ -61,3 +61,23 @@ func TestFulfilModes(t *testing.T) {
 		}
 	}
 }
+
+// TestSignatureWindowSettings: KG_SIGN_TOLERANCE sets how old a timestamp may be,
+// KG_SIGN_FUTURE_SKEW how far ahead; a bad value is named.
+func TestSignatureWindowSettings(t *testing.T) {
+	l := config.New(config.Map(map[string]string{"KG_ACCESS_KEY": "k", "KG_SIGN_TOLERANCE": "90s", "KG_SIGN_FUTURE_SKEW": "30s"}))
+	cfg, _, _ := loadEndpoint(l, config.KeyBasic, "basic")
+	if past, future := cfg.Verifier.Window(); past != 90*time.Second || future != 30*time.Second {
+		t.Fatalf("window %v, %v", past, future)
+	}
+	l = config.New(config.Map(map[string]string{"KG_ACCESS_KEY": "k"}))
+	cfg, _, _ = loadEndpoint(l, config.KeyBasic, "basic")
+	if past, future := cfg.Verifier.Window(); past != kgsign.DefaultTolerance || future != kgsign.DefaultFutureSkew {
+		t.Fatalf("default window %v, %v", past, future)
+	}
+	l = config.New(config.Map(map[string]string{"KG_ACCESS_KEY": "k", "DB_DSN": "x", "KG_SIGN_FUTURE_SKEW": "soon"}))
+	_, _, _ = loadEndpoint(l, config.KeyBasic, "basic")
+	if err := l.Err(); err == nil || !strings.Contains(err.Error(), "KG_SIGN_FUTURE_SKEW") {
+		t.Fatalf("bad future skew: %v", err)
+	}
+}

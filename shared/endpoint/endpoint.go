@@ -1,10 +1,10 @@
 // Package endpoint is the request pipeline every marketplace-facing function shares:
-// read the raw body once (bounded), verify the signature over exactly those bytes,
-// decode and validate, remember the nonce (scoped by the key that verified), run
-// the operation, and answer with a signed JSON envelope. Whatever happens (a forged
-// request, a bad body, a database outage, a panic) the answer is HTTP 200,
-// application/json, a 6-character resultCode and a Body-Sign header over the exact
-// bytes sent.
+// read the raw body once (bounded), verify the signature over those bytes (or their
+// canonical JSON form, which Huawei's sample signs), decode and validate, remember
+// the nonce (scoped by the key that verified), run the operation, and answer with a
+// signed JSON envelope. Whatever happens (a forged request, a bad body, a database
+// outage, a panic) the answer is HTTP 200, application/json, a 6-character
+// resultCode and a Body-Sign header over the exact bytes sent.
 package endpoint
 
 import (
@@ -122,6 +122,7 @@ type trace struct {
 	code     marketplace.Code
 	key      kgsign.Key
 	verified bool
+	signed   string // what the signature matched: raw or canonical body, inner digest
 	reason   string
 }
 
@@ -144,7 +145,7 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 		t.reason = err.Error()
 		return authFailure(err)
 	}
-	t.key, t.verified = v.Key, true
+	t.key, t.verified, t.signed = v.Key, true, v.Match()
 	op, err := cfg.Decode(body)
 	if err != nil {
 		t.reason = err.Error()
@@ -276,13 +277,12 @@ func authFailure(err error) marketplace.Result {
 }
 
 // nonceExpiry keeps a nonce at least as long as its timestamp can pass the window,
-// plus a margin, and never less than two minutes.
+// plus a margin, and never less than two minutes. A timestamp ahead of the clock
+// (up to the future skew) is kept correspondingly longer, since the expiry counts
+// from the timestamp.
 func nonceExpiry(v kgsign.Verified, ver *kgsign.Verifier) time.Time {
-	tol := ver.Tolerance
-	if tol <= 0 {
-		tol = kgsign.DefaultTolerance
-	}
-	exp := v.Timestamp.Add(tol + time.Minute)
+	past, _ := ver.Window()
+	exp := v.Timestamp.Add(past + time.Minute)
 	if min := time.Now().Add(2 * time.Minute); exp.Before(min) {
 		exp = min
 	}
@@ -299,7 +299,7 @@ func (cfg *Config) log(req events.APIGatewayProxyRequest, t trace, d time.Durati
 		"sourceIp", req.RequestContext.Identity.SourceIP,
 	}
 	if t.verified {
-		attrs = append(attrs, "key", t.key.Label())
+		attrs = append(attrs, "key", t.key.Label(), "signed", t.signed)
 	}
 	if t.reason != "" {
 		attrs = append(attrs, "reason", t.reason)

@@ -352,3 +352,52 @@ func TestBodyDroppedByTheRuntime(t *testing.T) {
 		t.Fatalf("a dropped body stored its nonce")
 	}
 }
+
+// expiryNonces records the expiry each nonce is stored with.
+type expiryNonces struct {
+	memNonces
+	expires map[string]time.Time
+}
+
+func (m *expiryNonces) RememberNonce(ctx context.Context, scope, nonce string, exp time.Time) error {
+	m.mu.Lock()
+	m.expires[nonce] = exp
+	m.mu.Unlock()
+	return m.memNonces.RememberNonce(ctx, scope, nonce, exp)
+}
+
+// TestSignatureToleranceLogged: a request signed over the canonical form of its body
+// with a plain SHA-256 inner digest, stamped minutes ahead of the clock, is served;
+// the log line says what matched, and the nonce is kept at least until the timestamp
+// leaves the window.
+func TestSignatureToleranceLogged(t *testing.T) {
+	var logs strings.Builder
+	nonces := &expiryNonces{memNonces: memNonces{seen: map[string]bool{}}, expires: map[string]time.Time{}}
+	ver := &kgsign.Verifier{Keys: kgsign.MustKeySet(key)}
+	h := Handler(Config{Scope: "basic", Verifier: ver, Nonces: nonces,
+		Decode: func([]byte) (Operation, error) { return fakeOp{run: ok}, nil },
+		Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	body := `{ "testFlag": 1, "activity": "queryInstance", "instanceId": "i-1" }`
+	canon, err := kgsign.CanonicalBasic([]byte(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ahead := time.Now().Add(4 * time.Minute)
+	ts := strconv.FormatInt(ahead.UnixMilli(), 10)
+	sig := kgsign.V2SignatureDigest(kgsign.NewKey([]byte(key), "t"), "n-ahead", ts, canon, kgsign.DigestSHA256)
+	resp, err := h(context.Background(), events.APIGatewayProxyRequest{Body: body,
+		QueryStringParameters: map[string]string{"signature": sig, "timestamp": ts, "nonce": "n-ahead"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := decode(t, resp); m["resultCode"] != "000000" {
+		t.Fatalf("answer %v", m)
+	}
+	if !strings.Contains(logs.String(), `"signed":"canonical/sha256"`) {
+		t.Errorf("log does not say what matched: %s", logs.String())
+	}
+	past, _ := ver.Window()
+	if exp := nonces.expires["n-ahead"]; exp.Before(ahead.Add(past)) {
+		t.Errorf("nonce expires %v, before the timestamp %v leaves the window", exp, ahead)
+	}
+}

@@ -32,6 +32,9 @@ type Client struct {
 	// KitHashedPayload signs Kit calls with the basic-style hashed-payload formula
 	// (the server's KG_KIT_HASHED_PAYLOAD=true) instead of the documented raw one.
 	KitHashedPayload bool
+	// InnerDigest is the inner digest of hashed-payload signatures: empty or
+	// kgsign.DigestHMAC as documented, kgsign.DigestSHA256 as a public sample does.
+	InnerDigest kgsign.Digest
 }
 
 // Signed is a prepared request.
@@ -67,12 +70,19 @@ func (c *Client) SignWith(body []byte, nonce, timestamp string) (Signed, error) 
 	s := Signed{Body: body, Nonce: nonce, Headers: map[string]string{
 		"Content-Type": "application/json;charset=utf8", "Accept": "application/json",
 	}}
+	digest := c.InnerDigest
+	if digest == "" {
+		digest = kgsign.DigestHMAC
+	}
 	if c.Kit {
-		s.Headers["x-sign"] = kgsign.KitSignature(c.Key, nonce, timestamp, body, c.KitHashedPayload)
+		s.Headers["x-sign"] = kgsign.KitSignature(c.Key, nonce, timestamp, body, false)
+		if c.KitHashedPayload {
+			s.Headers["x-sign"] = kgsign.V2SignatureDigest(c.Key, nonce, timestamp, body, digest)
+		}
 		s.Headers["x-timestamp"], s.Headers["x-nonce"] = timestamp, nonce
 	} else {
 		q := u.Query()
-		q.Set("signature", kgsign.V2Signature(c.Key, nonce, timestamp, body))
+		q.Set("signature", kgsign.V2SignatureDigest(c.Key, nonce, timestamp, body, digest))
 		q.Set("timestamp", timestamp)
 		q.Set("nonce", nonce)
 		u.RawQuery = q.Encode()

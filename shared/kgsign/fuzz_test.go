@@ -1,19 +1,27 @@
 package kgsign
 
 import (
+	"bytes"
+	"encoding/json"
 	"net/url"
+	"os"
+	"reflect"
 	"strconv"
 	"testing"
 	"time"
 )
 
 // FuzzVerifyV2 checks that the verifier never panics and never accepts a request
-// whose signature was not made with the active key over exactly these bytes.
+// whose signature was not made with the active key over these bytes or their
+// canonical form, and that it reports the form and digest that matched.
 func FuzzVerifyV2(f *testing.F) {
 	now := time.UnixMilli(1680508066618)
 	f.Add("C3E0739F9F9AC29F41D171EBC4882300BB9B6BE2290F8EBD13D0B4E20F85B6D2", "1680508066618",
 		"50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA",
 		[]byte(`{"activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS","orderLineId":"CS2211181819B4LVS-000001","testFlag":"1"}`))
+	f.Add("C3E0739F9F9AC29F41D171EBC4882300BB9B6BE2290F8EBD13D0B4E20F85B6D2", "1680508066618",
+		"50D83FDECAED6CCD8EF597F2A577950527928BA287D04E6036E92B2806FD17DA",
+		[]byte(`{"testFlag":1, "orderLineId":"CS2211181819B4LVS-000001","activity":"newInstance","businessId":"87b94795-0603-4e24-8ae5-69420d60e3c8","orderId":"CS2211181819B4LVS"}`))
 	f.Add("", "", "", []byte{})
 	f.Add("zz", "1680508066", "\x00", []byte("{"))
 	ver := Verifier{Keys: MustKeySet("TestAccessKey-0123456789"), Now: func() time.Time { return now }}
@@ -26,18 +34,17 @@ func FuzzVerifyV2(f *testing.F) {
 		if got.Key.IsZero() {
 			t.Fatalf("accepted without a key")
 		}
-		want := V2Signature(k, nonce, ts, body)
-		if len(sig) != len(want) {
-			t.Fatalf("accepted a signature of length %d", len(sig))
+		payload := body
+		if got.Form == FormCanonical {
+			if payload, err = CanonicalBasic(body); err != nil {
+				t.Fatalf("matched a canonical form the body does not have: %v", err)
+			}
 		}
-		for i := range sig {
-			a, b := sig[i], want[i]
-			if a >= 'a' && a <= 'f' {
-				a -= 'a' - 'A'
-			}
-			if a != b {
-				t.Fatalf("accepted %s, want %s", sig, want)
-			}
+		if got.Digest != DigestHMAC && got.Digest != DigestSHA256 {
+			t.Fatalf("digest %q", got.Digest)
+		}
+		if want := V2SignatureDigest(k, nonce, ts, payload, got.Digest); !equalFoldHex(sig, want) {
+			t.Fatalf("accepted %s as %s, want %s", sig, got.Match(), want)
 		}
 		if _, err := ParseTimestamp(ts); err != nil {
 			t.Fatalf("accepted bad timestamp %q", ts)
@@ -50,16 +57,82 @@ func FuzzVerifyKit(f *testing.F) {
 	now := time.UnixMilli(1680508066618)
 	f.Add("BCFE871C7CA242BC35BD0A17BECF940525A1E6BD05FC215B471BF84B4EB58B06", "1680508066618", "abc",
 		[]byte(`{"activity":"orderNotify","orderId":"CS1","orderLineId":"CS1-000001","testFlag":"1"}`), false)
+	f.Add("BCFE871C7CA242BC35BD0A17BECF940525A1E6BD05FC215B471BF84B4EB58B06", "1680508066618", "abc",
+		[]byte(`{"testFlag":"1","orderId":"CS1","orderLineId":"CS1-000001","activity":"orderNotify","x":null}`), false)
 	f.Add("", "1", "n", []byte("x"), true)
 	k := key("testAccessKey")
 	f.Fuzz(func(t *testing.T, sig, ts, nonce string, body []byte, hashed bool) {
 		ver := Verifier{Keys: MustKeySet("testAccessKey"), Now: func() time.Time { return now }, KitHashedPayload: hashed}
-		if _, err := ver.VerifyKit(sig, ts, nonce, body); err != nil {
+		got, err := ver.VerifyKit(sig, ts, nonce, body)
+		if err != nil {
 			return
 		}
-		want := KitSignature(k, nonce, ts, body, hashed)
+		payload := body
+		if got.Form == FormCanonical {
+			if payload, err = CanonicalKit(body); err != nil {
+				t.Fatalf("matched a canonical form the body does not have: %v", err)
+			}
+		}
+		want := KitSignature(k, nonce, ts, payload, false)
+		if hashed {
+			want = V2SignatureDigest(k, nonce, ts, payload, got.Digest)
+		}
 		if !equalFoldHex(sig, want) {
-			t.Fatalf("accepted %s, want %s", sig, want)
+			t.Fatalf("accepted %s as %s, want %s", sig, got.Match(), want)
+		}
+	})
+}
+
+// FuzzCanonical checks that the canonical forms never panic, are valid JSON, are
+// their own canonical form, and that the Kit form means what the body means to
+// encoding/json (top-level nulls aside): the request is decoded from the raw body,
+// so a signature over the canonical form must not stand for another value.
+func FuzzCanonical(f *testing.F) {
+	raw, _ := os.ReadFile("../../testdata/signing/inputs.json")
+	var in struct{ Inputs []struct{ Body string } }
+	_ = json.Unmarshal(raw, &in)
+	for _, v := range in.Inputs {
+		f.Add([]byte(v.Body))
+	}
+	f.Add([]byte(`{"a":{"b":[1,2.50,-0,1e-7,"x\u0000"]},"a":null}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		kit, kerr := CanonicalKit(body)
+		basic, berr := CanonicalBasic(body)
+		if (kerr == nil) != (berr == nil) {
+			t.Fatalf("kit error %v, basic error %v", kerr, berr)
+		}
+		if kerr != nil {
+			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("canonical form of invalid JSON %q", body)
+		}
+		for _, c := range []struct {
+			out   []byte
+			canon func([]byte) ([]byte, error)
+		}{{kit, CanonicalKit}, {basic, CanonicalBasic}} {
+			if !json.Valid(c.out) {
+				t.Fatalf("canonical form %q is not JSON", c.out)
+			}
+			again, err := c.canon(c.out)
+			if err != nil || !bytes.Equal(again, c.out) {
+				t.Fatalf("canonical form of %q is %q, then %q (%v)", body, c.out, again, err)
+			}
+		}
+		var a, b map[string]any
+		if err := json.Unmarshal(body, &a); err != nil {
+			t.Fatalf("encoding/json refuses %q: %v", body, err)
+		}
+		if err := json.Unmarshal(kit, &b); err != nil {
+			t.Fatal(err)
+		}
+		for k, v := range a {
+			if v == nil {
+				delete(a, k)
+			}
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("body %q means %v, its canonical form %q means %v", body, a, kit, b)
 		}
 	})
 }

@@ -20,10 +20,9 @@ func hmacSHA256(key, msg []byte) []byte {
 	return m.Sum(nil)
 }
 
-// v2MAC returns the raw V2 query-signature MAC:
-// HMAC(key, key + nonce + timestamp + lowerhex(HMAC(key, body))).
-func v2MAC(key []byte, nonce, timestamp string, body []byte) []byte {
-	inner := hex.EncodeToString(hmacSHA256(key, body))
+// v2MAC returns the raw V2 query-signature MAC over an inner digest (lower-case hex):
+// HMAC(key, key + nonce + timestamp + inner).
+func v2MAC(key []byte, nonce, timestamp, inner string) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write(key)
 	m.Write([]byte(nonce))
@@ -32,27 +31,46 @@ func v2MAC(key []byte, nonce, timestamp string, body []byte) []byte {
 	return m.Sum(nil)
 }
 
+// innerHex returns the inner digest of a payload, lower-case hex: HMAC(key, payload)
+// (documented) or SHA-256(payload) (a public sample's reading).
+func innerHex(key []byte, payload []byte, d Digest) string {
+	if d == DigestSHA256 {
+		sum := sha256.Sum256(payload)
+		return hex.EncodeToString(sum[:])
+	}
+	return hex.EncodeToString(hmacSHA256(key, payload))
+}
+
 // kitMAC returns the raw Kit x-sign MAC in its documented form:
-// HMAC(key, key + nonce + timestamp + body).
-func kitMAC(key []byte, nonce, timestamp string, body []byte) []byte {
+// HMAC(key, key + nonce + timestamp + payload).
+func kitMAC(key []byte, nonce, timestamp string, payload []byte) []byte {
 	m := hmac.New(sha256.New, key)
 	m.Write(key)
 	m.Write([]byte(nonce))
 	m.Write([]byte(timestamp))
-	m.Write(body)
+	m.Write(payload)
 	return m.Sum(nil)
 }
 
 // V2Signature returns the upper-case hex V2 query signature that the marketplace
-// sends with basic, License, license-code and orderNotify calls.
+// sends with basic, License, license-code and orderNotify calls, as documented:
+// the inner digest is HMAC-SHA256(accessKey, body).
 func V2Signature(k Key, nonce, timestamp string, body []byte) string {
-	return strings.ToUpper(hex.EncodeToString(v2MAC(k.b, nonce, timestamp, body)))
+	return V2SignatureDigest(k, nonce, timestamp, body, DigestHMAC)
+}
+
+// V2SignatureDigest returns the V2 query signature with the given inner digest:
+// DigestHMAC (documented) or DigestSHA256 (plain SHA-256 of the payload, as a public
+// TypeScript sample computes it). The payload is signed as given: pass a canonical
+// form (CanonicalBasic) to sign the way Huawei's Java sample does.
+func V2SignatureDigest(k Key, nonce, timestamp string, payload []byte, d Digest) string {
+	return strings.ToUpper(hex.EncodeToString(v2MAC(k.b, nonce, timestamp, innerHex(k.b, payload, d))))
 }
 
 // V2InnerHex returns the lower-case hex inner HMAC of the body, the value that goes
 // into the V2 canonical request. It is exposed for diagnostics and tests.
 func V2InnerHex(k Key, body []byte) string {
-	return hex.EncodeToString(hmacSHA256(k.b, body))
+	return innerHex(k.b, body, DigestHMAC)
 }
 
 // KitSignature returns the upper-case hex Kit x-sign. With hashedPayload false it is

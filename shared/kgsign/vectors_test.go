@@ -76,9 +76,13 @@ func TestV2QuerySignatureVectors(t *testing.T) {
 					t.Errorf("VerifyV2(%s): %v", sig, err)
 				}
 			}
-			tampered := []byte(v.Body + " ")
+			// Another value is another request; white space around the JSON is not.
+			tampered := []byte(strings.Replace(v.Body, `"testFlag":"1"`, `"testFlag":"0"`, 1))
 			if _, err := ver.VerifyV2(v.Signature, v.Timestamp, v.Nonce, tampered); !errors.Is(err, ErrNoValidSignature) {
 				t.Errorf("tampered body: err = %v, want ErrNoValidSignature", err)
+			}
+			if got, err := ver.VerifyV2(v.Signature, v.Timestamp, v.Nonce, []byte(v.Body+" ")); err != nil || got.Form != FormCanonical {
+				t.Errorf("trailing space: %v, form %s; want the canonical form to match", err, got.Form)
 			}
 		})
 	}

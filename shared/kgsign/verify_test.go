@@ -28,7 +28,11 @@ func TestVerifyV2Window(t *testing.T) {
 		{"ms 59s old", strconv.FormatInt(now.Add(-59*time.Second).UnixMilli(), 10), nil},
 		{"ms 59s ahead", strconv.FormatInt(now.Add(59*time.Second).UnixMilli(), 10), nil},
 		{"ms 61s old", strconv.FormatInt(now.Add(-61*time.Second).UnixMilli(), 10), ErrTooOld},
-		{"ms 61s ahead", strconv.FormatInt(now.Add(61*time.Second).UnixMilli(), 10), ErrTooOld},
+		// A marketplace clock running ahead is tolerated up to the future skew.
+		{"ms 61s ahead", strconv.FormatInt(now.Add(61*time.Second).UnixMilli(), 10), nil},
+		{"ms 5m ahead", strconv.FormatInt(now.Add(DefaultFutureSkew).UnixMilli(), 10), nil},
+		{"ms 5m1s ahead", strconv.FormatInt(now.Add(DefaultFutureSkew+time.Second).UnixMilli(), 10), ErrTooOld},
+		{"seconds 4m ahead", strconv.FormatInt(now.Add(4*time.Minute).Unix(), 10), nil},
 		{"seconds 61s old", strconv.FormatInt(now.Add(-61*time.Second).Unix(), 10), ErrTooOld},
 		{"not a number", "12ab", ErrInvalidTimestamp},
 		{"negative", "-1", ErrInvalidTimestamp},
@@ -42,6 +46,24 @@ func TestVerifyV2Window(t *testing.T) {
 				t.Fatalf("err = %v, want %v", err, c.want)
 			}
 		})
+	}
+}
+
+// TestFutureSkewSetting: the future skew and the past window are set separately.
+func TestFutureSkewSetting(t *testing.T) {
+	now := time.UnixMilli(1_700_000_000_000)
+	ver := Verifier{Keys: MustKeySet("k1"), Now: func() time.Time { return now }, FutureSkew: 30 * time.Second, Tolerance: 90 * time.Second}
+	for _, c := range []struct {
+		d    time.Duration
+		want error
+	}{{29 * time.Second, nil}, {31 * time.Second, ErrTooOld}, {-89 * time.Second, nil}, {-91 * time.Second, ErrTooOld}} {
+		ts := strconv.FormatInt(now.Add(c.d).UnixMilli(), 10)
+		if _, err := ver.VerifyV2(V2Signature(key("k1"), "n", ts, body), ts, "n", body); !errors.Is(err, c.want) {
+			t.Errorf("%v from now: err = %v, want %v", c.d, err, c.want)
+		}
+	}
+	if past, future := (&Verifier{}).Window(); past != DefaultTolerance || future != DefaultFutureSkew {
+		t.Errorf("default window %v, %v", past, future)
 	}
 }
 
@@ -64,7 +86,7 @@ func TestVerifyV2Rejections(t *testing.T) {
 		{"non-hex signature", strings.Repeat("Z", 64), ts, "n1", body, ErrNoValidSignature},
 		{"long nonce", good, ts, strings.Repeat("n", MaxNonceLen+1), body, ErrInvalidNonce},
 		{"control byte nonce", good, ts, "n\x00", body, ErrInvalidNonce},
-		{"changed body", good, ts, "n1", append([]byte{}, append(body, '\n')...), ErrNoValidSignature},
+		{"changed body", good, ts, "n1", []byte(strings.Replace(string(body), "i-1", "i-2", 1)), ErrNoValidSignature},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

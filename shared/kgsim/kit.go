@@ -1,17 +1,16 @@
 package kgsim
 
 import (
-	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/json"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 )
 
 // Kit debug values (docs/protocol.md#kit): one tenant, app, two users and two
@@ -97,13 +96,14 @@ func kitProduct(pub *rsa.PublicKey, unversioned bool) *Product {
 	}
 	app := func(name string, flag int) Case {
 		c := kit(name, "applicationSync", func(*Env) (map[string]any, error) {
-			secret, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, pub, []byte(kitSecret), nil)
+			// As a Java marketplace encrypts: OAEP with SHA-256, MGF1 with SHA-1.
+			secret, err := clientsecret.EncryptWith(pub, kitSecret, clientsecret.JavaOAEP)
 			if err != nil {
 				return nil, fmt.Errorf("encrypting clientSecret: %w", err)
 			}
 			return map[string]any{
 				"instanceId": kitInstance, "tenantId": kitTenant, "appId": kitApp, "clientId": "kgsim-client-0001",
-				"clientSecret": base64.StdEncoding.EncodeToString(secret), "flag": flag,
+				"clientSecret": secret, "flag": flag,
 			}, nil
 		})
 		if pub == nil {

@@ -1,8 +1,12 @@
 package kgsim
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -19,7 +23,8 @@ const (
 	codeBadRequest = "000002"
 )
 
-// staleBy is how far outside the ±60 s window the stale probes sign.
+// staleBy is how far outside the window the stale probes sign: beyond the 60 s a
+// timestamp may be old, and beyond the few minutes servers tolerate ahead.
 const staleBy = 10 * time.Minute
 
 // probes builds the replay, stale, forged and signature probes around the
@@ -52,7 +57,7 @@ func (r *runner) probes() []unit {
 	auth := []string{codeAuth}
 	wrongKey := kgsign.NewKey([]byte("kgsim-wrong-key-"+uuid.NewString()), "kgsim-wrong")
 
-	return []unit{
+	us := []unit{
 		// The same request twice: the first must pass, the exact replay must not.
 		func(ctx context.Context, round int) Result {
 			name := "replay: the same signed request sent twice"
@@ -87,11 +92,13 @@ func (r *runner) probes() []unit {
 			other.Key = wrongKey
 			return other.Sign(body)
 		}),
-		one(PhaseForged, "forged: body changed after signing", auth, func(body []byte) (kgclient.Signed, error) {
+		one(PhaseForged, "forged: a field added after signing", auth, func(body []byte) (kgclient.Signed, error) {
 			s, err := cli.Sign(body)
-			// One trailing space: the same JSON value, different bytes. A server that
-			// verifies a re-serialised body instead of the raw bytes accepts it.
-			s.Body = append(append([]byte(nil), body...), ' ')
+			if err != nil {
+				return s, err
+			}
+			// Another JSON value, in the raw bytes and in the canonical form alike.
+			s.Body, err = addField(body, "kgsimTampered", "1")
 			return s, err
 		}),
 		one(PhaseForged, "forged: no signature", auth, func(body []byte) (kgclient.Signed, error) {
@@ -108,7 +115,76 @@ func (r *runner) probes() []unit {
 			}
 			return lowerSignature(s, r.p.Kit)
 		}),
+		one(PhaseSignature, "signature: over the canonical form of a reordered, spaced body (Huawei's Java sample)", pc.Want,
+			func(body []byte) (kgclient.Signed, error) {
+				sent, err := reshape(body)
+				if err != nil {
+					return kgclient.Signed{}, err
+				}
+				canonical := kgsign.CanonicalBasic
+				if r.p.Kit {
+					canonical = kgsign.CanonicalKit
+				}
+				c, err := canonical(sent)
+				if err != nil {
+					return kgclient.Signed{}, err
+				}
+				s, err := cli.Sign(c)
+				s.Body = sent
+				return s, err
+			}),
 	}
+	if !r.p.Kit || r.o.KitHashedPayload {
+		// The Kit's documented formula has no inner digest.
+		us = append(us, one(PhaseSignature, "signature: plain SHA-256 inner digest accepted", pc.Want, func(body []byte) (kgclient.Signed, error) {
+			c := *cli
+			c.InnerDigest = kgsign.DigestSHA256
+			return c.Sign(body)
+		}))
+	}
+	return us
+}
+
+// addField returns a JSON object body with one more string field.
+func addField(body []byte, name, value string) ([]byte, error) {
+	b := bytes.TrimSpace(body)
+	if len(b) < 2 || b[len(b)-1] != '}' {
+		return nil, fmt.Errorf("the probe body is not a JSON object")
+	}
+	field, _ := json.Marshal(map[string]string{name: value})
+	sep := ","
+	if bytes.Equal(bytes.TrimSpace(b[1:len(b)-1]), nil) {
+		sep = ""
+	}
+	return append(append(append([]byte(nil), b[:len(b)-1]...), sep...), field[1:]...), nil
+}
+
+// reshape writes a JSON object body with its keys in descending order and spaces
+// after the separators: the same value in other bytes, as a marketplace that signs
+// the canonical form (not the bytes) may send it.
+func reshape(body []byte) ([]byte, error) {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return nil, fmt.Errorf("the probe body is not a JSON object: %w", err)
+	}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(keys)))
+	var b bytes.Buffer
+	b.WriteString("{ ")
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		name, _ := json.Marshal(k)
+		b.Write(name)
+		b.WriteString(": ")
+		b.Write(fields[k])
+	}
+	b.WriteString(" }")
+	return b.Bytes(), nil
 }
 
 // malformed sends a correctly signed bad body, which must answer 000002.

@@ -264,3 +264,43 @@ func TestJSONReport(t *testing.T) {
 		t.Fatal("setup does not come first")
 	}
 }
+
+// TestCatchesStrictSignatureReading: a server that verifies only the documented
+// formula over the raw bytes fails the plain-SHA-256 and canonical-form probes, and
+// nothing else.
+func TestCatchesStrictSignatureReading(t *testing.T) {
+	url := saasServer(t, func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			q := r.URL.Query()
+			if sig := q.Get("signature"); sig != "" && !strings.EqualFold(sig, kgsign.V2Signature(key, q.Get("nonce"), q.Get("timestamp"), body)) {
+				q.Set("signature", strings.Repeat("0", 64))
+				r.URL.RawQuery = q.Encode()
+			}
+			next.ServeHTTP(w, r)
+		})
+	})
+	rep := run(t, url, kgsim.Options{Rounds: 1})
+	strict := map[string]bool{
+		"signature: plain SHA-256 inner digest accepted":                                        true,
+		"signature: over the canonical form of a reordered, spaced body (Huawei's Java sample)": true,
+	}
+	seen := 0
+	for _, r := range rep.Results {
+		switch {
+		case strict[r.Case]:
+			seen++
+			if r.Status != kgsim.StatusFail {
+				dump(t, rep)
+				t.Fatalf("%s passed against a strict server", r.Case)
+			}
+		case r.Status != kgsim.StatusPass:
+			dump(t, rep)
+			t.Fatalf("%s: %s %q", r.Case, r.Status, r.Reason)
+		}
+	}
+	if seen != len(strict) {
+		t.Fatalf("%d of the %d strictness probes ran", seen, len(strict))
+	}
+}

@@ -91,8 +91,11 @@ func readCommon(o reqbody.Object) (common, error) {
 }
 
 // testFlag reads testFlag, an integer in the Kit (a string elsewhere): 0 or 1, as a
-// number or a string; absent means 0.
+// number or a string; absent or "" means 0.
 func testFlag(o reqbody.Object) (bool, error) {
+	if string(o["testFlag"]) == `""` {
+		return false, nil
+	}
 	n, ok, err := o.Int("testFlag", false)
 	if err != nil {
 		return false, err

@@ -482,7 +482,11 @@ func TestKitConcurrentDuplicateCalls(t *testing.T) {
 	for i := range users {
 		users[i] = user(fmt.Sprintf("u%03d", i), "")
 	}
-	secret := h.encrypt("concurrent-secret", crypto.SHA256)
+	// Encrypted as a Java marketplace does: one private-key operation per call.
+	secret, err := clientsecret.EncryptWith(&sellerKey(t).PublicKey, "concurrent-secret", clientsecret.JavaOAEP)
+	if err != nil {
+		t.Fatal(err)
+	}
 	calls := map[string]string{
 		"tenantSync":      strings.Replace(strings.Replace(tenantAdd, "huaiweitest123456", "i-1", 1), "68cbc86", "t-1", 1),
 		"applicationSync": fmt.Sprintf(`{"instanceId":"i-1","tenantId":"t-1","appId":"app-1","clientId":"c","clientSecret":%q,"flag":1,"testFlag":0}`, secret),
@@ -520,6 +524,19 @@ func TestKitConcurrentDuplicateCalls(t *testing.T) {
 		if got := h.count(table, ""); got != want {
 			t.Fatalf("%s: %d rows after %d concurrent duplicates, want %d (%s)", table, got, n, want, dbtest.Engine())
 		}
+	}
+}
+
+// TestEmptyTestFlag: a Kit testFlag sent as "" is read as 0 (a normal call).
+func TestEmptyTestFlag(t *testing.T) {
+	h := newHarness(t)
+	h.want("tenantSync", `{"instanceId":"i-empty","orderId":"o","tenantId":"t-empty","tenantCode":"c","name":"n","domainName":"https://d.example.com","flag":1,"testFlag":"","timeStamp":"20220413093539534"}`, "000000")
+	h.want("singleOrgSync", `{"instanceId":"i-empty","tenantId":"t-empty","orgCode":"d1","orgName":"Sales","flag":1,"testFlag":"","timeStamp":"20220413093539534"}`, "000000")
+	if n := h.count("kit_tenants", "tenant_id = ? AND test_flag = 0", "t-empty"); n != 1 {
+		t.Fatalf("%d normal tenants", n)
+	}
+	if n := h.count("kit_orgs", "tenant_id = ? AND test_flag = 0", "t-empty"); n != 1 {
+		t.Fatalf("%d normal departments", n)
 	}
 }
 

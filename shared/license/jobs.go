@@ -39,9 +39,9 @@ type Jobs struct {
 }
 
 // Handlers returns the handler of JobIssue. The document is made once and stored
-// before it is uploaded, so every retry uploads identical bytes; the upload is
-// recorded together with the job's end, so a license has at most one recorded
-// upload however often the job runs.
+// before it is uploaded, so every retry, and every upload a repeated request asks
+// for, sends identical bytes; the first upload is recorded together with the job's
+// end, so a license has at most one recorded upload however often the job runs.
 func (j Jobs) Handlers() map[string]fulfil.Handler {
 	return map[string]fulfil.Handler{JobIssue: {Run: j.issue}}
 }
@@ -64,9 +64,8 @@ func (j Jobs) issue(ctx context.Context, job store.Job) (store.TxFunc, error) {
 	if err != nil {
 		return nil, err
 	}
-	if lic.State == store.LicenseUploaded {
-		return nil, nil
-	}
+	// An uploaded license runs again only when a repeated getLicenseAsync asked for
+	// it: its stored document is uploaded again, never remade.
 	var apply []store.TxFunc
 	if lic.Document == nil {
 		var details store.TxFunc

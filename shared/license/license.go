@@ -285,18 +285,23 @@ func (op *getLicenseOp) checkOrder(ctx context.Context, inst marketplace.Instanc
 }
 
 // answerRepeat answers for a license that exists. A license whose job gave up is
-// given a new start: the marketplace's retries are what keep it going.
+// given a new start: the marketplace's retries are what keep it going. A license
+// already uploaded is uploaded again, the same stored document under the same
+// eventId: the marketplace resends a request when it did not get the license, and
+// the guide asks for the license created before ("返回之前成功创建的License即可").
 func (s *Service) answerRepeat(ctx context.Context, lic store.License) (marketplace.Reply, error) {
-	if lic.State != store.LicenseUploaded {
-		id, revived, err := s.Store.RetryDeadJob(ctx, store.LicenseJobKey(lic.ID))
-		if err != nil {
-			return nil, err
-		}
-		if revived && s.Fulfil != nil {
-			s.Fulfil(ctx, id)
-			if fresh, err := s.Store.License(ctx, lic.ID); err == nil {
-				lic = fresh
-			}
+	states := []string{store.JobDead}
+	if lic.State == store.LicenseUploaded {
+		states = append(states, store.JobDone)
+	}
+	id, rerun, err := s.Store.RerunJob(ctx, store.LicenseJobKey(lic.ID), states...)
+	if err != nil {
+		return nil, err
+	}
+	if rerun && s.Fulfil != nil {
+		s.Fulfil(ctx, id)
+		if fresh, err := s.Store.License(ctx, lic.ID); err == nil {
+			lic = fresh
 		}
 	}
 	return answer(lic), nil

@@ -50,8 +50,11 @@ type harness struct {
 	run    *fulfil.Runner
 	svc    *license.Service
 	signer *licensefile.Signer
+	upl    license.Uploader
 	nonce  atomic.Int64
 }
+
+func (h *harness) uploader() license.Uploader { return h.upl }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -74,7 +77,8 @@ func newHarness(t *testing.T, inline bool, tune func(*license.Service)) *harness
 	}
 	signer := licensefile.NewSigner(ed25519.NewKeyFromSeed(seed))
 	prov := provision.Static{FrontEndURL: "https://app.example.com/i/{instanceId}"}
-	jobs := license.Jobs{Store: st, Orders: orders, Signer: signer, Uploader: license.EventFiles{Client: mc},
+	upl := license.EventFiles{Client: mc}
+	jobs := license.Jobs{Store: st, Orders: orders, Signer: signer, Uploader: upl,
 		Features: map[string][]string{"*": {"basic"}, "sku-period": {"basic", "pro"}}}
 	run := &fulfil.Runner{Store: st, Logger: quiet(), BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
 		Handlers: fulfil.Merge(fulfil.Instances{Store: st, Provisioner: prov}.Handlers(), jobs.Handlers())}
@@ -89,7 +93,7 @@ func newHarness(t *testing.T, inline bool, tune func(*license.Service)) *harness
 	}
 	handler := endpoint.Handler(endpoint.Config{Scope: "license", Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(testKey)},
 		Nonces: st, Decode: svc.Decode, Logger: quiet()})
-	h := &harness{t: t, st: st, fake: fake, run: run, svc: svc, signer: signer}
+	h := &harness{t: t, st: st, fake: fake, run: run, svc: svc, signer: signer, upl: upl}
 	h.h = func(req events.APIGatewayProxyRequest) map[string]any {
 		t.Helper()
 		resp, err := handler(context.Background(), req)
@@ -264,9 +268,6 @@ func TestSameEventConcurrentlyInline(t *testing.T) {
 		}
 	}
 	h.runAll()
-	if c := code(h.call(body)); c != "000000" {
-		t.Fatalf("repeat: %s", c)
-	}
 	if h.count("licenses") != 1 || h.count("license_uploads") != 1 || len(h.fake.UploadsFor("EVT-CONC-2")) != 1 {
 		t.Fatalf("licenses %d, recorded uploads %d, uploads %d", h.count("licenses"), h.count("license_uploads"), len(h.fake.UploadsFor("EVT-CONC-2")))
 	}
@@ -276,6 +277,66 @@ func TestSameEventConcurrentlyInline(t *testing.T) {
 	}
 	if h.count("licenses") != 2 {
 		t.Fatalf("%d licenses, want 2", h.count("licenses"))
+	}
+}
+
+// TestRepeatUploadsTheSameLicense: the marketplace may resend getLicenseAsync for a
+// license it was given ("返回之前成功创建的License即可"). Each repeat uploads the stored
+// document again under the same eventId: no new license, no new document, no new
+// signature (the worker now holds another signing key, and the bytes do not change).
+func TestRepeatUploadsTheSameLicense(t *testing.T) {
+	for _, inline := range []bool{true, false} {
+		t.Run(fmt.Sprintf("inline=%v", inline), func(t *testing.T) {
+			h := newHarness(t, inline, nil)
+			inst := h.newInstance("CS-REPEAT")
+			h.runAll()
+			body := getLicense(inst, "EVT-REP-1", "")
+			h.call(body)
+			h.runAll()
+			lic, err := h.st.LicenseByEvent(context.Background(), "EVT-REP-1", "")
+			if err != nil || lic.State != store.LicenseUploaded || len(h.fake.UploadsFor("EVT-REP-1")) != 1 {
+				t.Fatalf("first upload: %+v %v", lic, err)
+			}
+			// Another signing key from now on: a re-signed document would differ.
+			other := license.Jobs{Store: h.st, Signer: licensefile.NewSigner(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{9}, ed25519.SeedSize))),
+				Uploader: h.uploader()}
+			h.run.Handlers = fulfil.Merge(h.run.Handlers, other.Handlers())
+			for i := 2; i <= 3; i++ {
+				if c := code(h.call(body)); c != "000000" {
+					t.Fatalf("repeat %d: %s", i, c)
+				}
+				h.runAll()
+				ups := h.fake.UploadsFor("EVT-REP-1")
+				if len(ups) != i {
+					t.Fatalf("repeat %d: %d uploads", i, len(ups))
+				}
+				if !bytes.Equal(ups[i-1].Content, lic.Document) || ups[i-1].FileName != ups[0].FileName {
+					t.Fatalf("repeat %d uploaded other bytes", i)
+				}
+			}
+			var jobs int
+			_ = h.st.DB().Get(&jobs, "SELECT COUNT(*) FROM jobs WHERE kind = ?", license.JobIssue)
+			if h.count("licenses") != 1 || h.count("license_uploads") != 1 || jobs != 1 {
+				t.Fatalf("licenses %d, recorded uploads %d, jobs %d", h.count("licenses"), h.count("license_uploads"), jobs)
+			}
+			if again, _ := h.st.License(context.Background(), lic.ID); !bytes.Equal(again.Document, lic.Document) || again.State != store.LicenseUploaded {
+				t.Fatal("the stored license changed")
+			}
+			// A re-upload the marketplace refuses ends the job; the next repeat tries again.
+			h.fake.Fail(fakemkt.EventFilePath("EVT-REP-1"), fakemkt.Fault{Status: http.StatusBadRequest})
+			h.call(body)
+			h.runAll()
+			if job, _ := h.st.JobByKey(context.Background(), store.LicenseJobKey(lic.ID)); job.State != store.JobDead {
+				t.Fatalf("refused re-upload: job %s", job.State)
+			}
+			if c := code(h.call(body)); c != "000000" {
+				t.Fatalf("after a refused re-upload: %s", c)
+			}
+			h.runAll()
+			if ups := h.fake.UploadsFor("EVT-REP-1"); len(ups) != 4 || !bytes.Equal(ups[3].Content, lic.Document) {
+				t.Fatalf("%d uploads after the refused one", len(ups))
+			}
+		})
 	}
 }
 

@@ -3,7 +3,6 @@ package localrun
 import (
 	"bytes"
 	"context"
-	"crypto"
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
@@ -165,7 +164,7 @@ func (k *kitSSO) seed(ctx context.Context) error {
 	if k.pub == nil {
 		return fmt.Errorf("no RSA key for applicationSync: %v", k.keyErr)
 	}
-	secret, err := clientsecret.Encrypt(k.pub, localTenant.ClientSecret, crypto.SHA256)
+	secret, err := clientsecret.EncryptWith(k.pub, localTenant.ClientSecret, clientsecret.JavaOAEP)
 	if err != nil {
 		return err
 	}

@@ -64,7 +64,7 @@ func (c Code) DefaultMessage() string {
 	return "failed"
 }
 
-// MaxMessageLen is the documented length of resultMsg.
+// MaxMessageLen is the documented length of resultMsg, in characters.
 const MaxMessageLen = 255
 
 // Result is the common head of every answer. Concrete answers embed it first so

@@ -1,8 +1,8 @@
 // Package ordernotify implements the order notification (订单通知,
 // docs/protocol.md#ordernotify) that the marketplace sends after a buyer pays, for
 // every product type (SaaS, License, API, hardware, manual service…). The
-// notification carries only the order line, so the endpoint stores it under its
-// unique key and answers at once; a worker job calls Query Order and records what
+// notification carries only the order number (and usually its line), so the
+// endpoint stores it under its unique key and answers at once; a worker job calls Query Order and records what
 // was bought.
 package ordernotify
 
@@ -38,8 +38,9 @@ type Service struct {
 
 var bad = reqbody.Bad
 
-// Decode validates a verified body: activity orderNotify with orderId and
-// orderLineId.
+// Decode validates a verified body: activity orderNotify with orderId and, when the
+// marketplace sends it, orderLineId. Only the order number is promised ("将订单号同步至
+// 商家生产系统中"), so a notice without an order line is keyed on the order alone.
 func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
 	o, act, err := reqbody.ParseActivity(body, lenActivity)
 	if err != nil {
@@ -56,7 +57,7 @@ func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
 	if op.orderID, err = o.ID("orderId", lenID, true); err != nil {
 		return nil, err
 	}
-	if op.orderLineID, err = o.ID("orderLineId", lenID, true); err != nil {
+	if op.orderLineID, err = o.ID("orderLineId", lenID, false); err != nil {
 		return nil, err
 	}
 	return op, nil

@@ -208,6 +208,43 @@ func TestWithoutQueryOrder(t *testing.T) {
 	}
 }
 
+// TestNoticeWithoutOrderLine: only the order number is promised; a notice without
+// orderLineId is keyed on the order alone and queried without an order line.
+func TestNoticeWithoutOrderLine(t *testing.T) {
+	h := newHarness(t)
+	for _, body := range []string{
+		`{"activity":"orderNotify","orderId":"MOCKONETIMENEW","testFlag":"1"}`,
+		`{"activity":"orderNotify","orderId":"MOCKONETIMENEW","orderLineId":null,"testFlag":"1"}`,
+		`{"activity":"orderNotify","orderId":"MOCKONETIMENEW","orderLineId":"","testFlag":"1"}`,
+	} {
+		if m := h.send(testKey, body); m["resultCode"] != "000000" {
+			t.Fatalf("%s: %v", body, m)
+		}
+	}
+	if h.count("order_notices") != 1 || h.count("jobs") != 1 {
+		t.Fatalf("%d notices, %d jobs; want 1 and 1", h.count("order_notices"), h.count("jobs"))
+	}
+	if _, err := h.run.RunDue(context.Background(), 10); err != nil {
+		t.Fatal(err)
+	}
+	calls := h.fake.CallsTo(openapi.QueryOrderPath)
+	if len(calls) != 1 || calls[0].Query != "orderId=MOCKONETIMENEW" || !calls[0].Verified {
+		t.Fatalf("Query Order calls %+v", calls)
+	}
+	n, err := h.st.OrderNoticeOf(context.Background(), "MOCKONETIMENEW", "")
+	if err != nil || n.State != store.NoticeQueried {
+		t.Fatalf("notice %+v, %v", n, err)
+	}
+	d, err := h.st.OrderDetailsFor(context.Background(), "MOCKONETIMENEW", "")
+	if err != nil || d.ChargingMode != "ONE_TIME" || !strings.Contains(d.OrderJSON.String, `"orderLineId":"MOCKONETIMENEW-000001"`) {
+		t.Fatalf("details %+v, %v", d, err)
+	}
+	// The same order notified with its line is another notice.
+	if m := h.send(testKey, notify("MOCKONETIMENEW")); m["resultCode"] != "000000" || h.count("order_notices") != 2 {
+		t.Fatalf("with the line: %v, %d notices", m, h.count("order_notices"))
+	}
+}
+
 // TestBadInputAndForged: malformed bodies answer 000002, forged ones 000001, and
 // nothing is stored.
 func TestBadInputAndForged(t *testing.T) {
@@ -217,7 +254,6 @@ func TestBadInputAndForged(t *testing.T) {
 		`activity=orderNotify&orderId=MOCKPERIODYEARNEW`,
 		`[{"activity":"orderNotify"}]`,
 		`{"activity":"orderCancel","orderId":"o","orderLineId":"l","testFlag":"1"}`,
-		`{"activity":"orderNotify","orderId":"MOCKPERIODYEARNEW","testFlag":"1"}`,
 		`{"activity":"orderNotify","orderLineId":"l","testFlag":"1"}`,
 		`{"activity":"orderNotify","orderId":"` + long + `","orderLineId":"l","testFlag":"1"}`,
 		`{"activity":"orderNotify","orderId":42,"orderLineId":"l","testFlag":"1"}`,

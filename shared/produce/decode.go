@@ -20,6 +20,7 @@ const (
 	maxQueryIDs  = 100
 	lenActivity  = 32 // 20 on some tables, 32 on others: the larger is accepted
 	lenProdName  = 64
+	lenLinear    = 32 // the column that keeps a quantity from Query Order has 32
 	queryIDsText = maxQueryIDs * (lenID + 1)
 )
 
@@ -191,10 +192,9 @@ func (s *Service) decodeChangeCheck(o reqbody.Object) (endpoint.Operation, error
 	}
 	op := &changeCheckOp{s: s, instanceID: id}
 	op.target.ProductID, op.target.SKUCode, op.target.ProductName = v[0], v[1], name
-	if n, ok, err := p.Int("linearValue", false); err != nil {
+	// Documented as an integer; a decimal quantity is passed on as sent.
+	if op.target.LinearValue, err = p.Number("linearValue", lenLinear, false); err != nil {
 		return nil, err
-	} else if ok {
-		op.target.LinearValue = &n
 	}
 	return op, nil
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/produce"
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/store"
@@ -434,5 +435,51 @@ func TestForgedFloodTouchesNoDatabase(t *testing.T) {
 	}
 	if rows != 0 {
 		t.Fatalf("the flood stored %d rows", rows)
+	}
+}
+
+// changeRecorder records the target of each changeInstanceCheck.
+type changeRecorder struct {
+	provision.Static
+	mu      sync.Mutex
+	targets []provision.Product
+}
+
+func (c *changeRecorder) CheckChange(_ context.Context, _ marketplace.Instance, target provision.Product) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.targets = append(c.targets, target)
+	return nil
+}
+
+// TestChangeCheckDecimalLinearValue: linearValue is documented as an integer, but a
+// quantity such as 2.5 (as a number or a string) is accepted and handed to the
+// provisioner as sent.
+func TestChangeCheckDecimalLinearValue(t *testing.T) {
+	st, _ := dbtest.Open(t)
+	rec := &changeRecorder{Static: provision.Static{FrontEndURL: "https://app.example.com/i/{instanceId}"}}
+	r := &fulfil.Runner{Store: st, Handlers: fulfil.Instances{Store: st, Provisioner: rec}.Handlers()}
+	svc := &produce.Service{Store: st, Provisioner: rec, Fulfil: func(ctx context.Context, id int64) { _, _ = r.Run(ctx, id) }}
+	h := &harness{t: t, st: st, key: testKey, h: endpoint.Handler(endpoint.Config{Scope: "basic",
+		Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(testKey)}, Nonces: st, Decode: svc.Decode})}
+	m := h.call(`{"activity":"newInstance","businessId":"b-lin","orderId":"CS-LIN","orderLineId":"CS-LIN-000001","testFlag":"1"}`)
+	id, _ := m["instanceId"].(string)
+	for _, c := range []struct{ sent, want string }{{`2.5`, "2.5"}, {`"7.50"`, "7.50"}, {`5`, "5"}, {`"12"`, "12"}, {`null`, ""}} {
+		body := fmt.Sprintf(`{"activity":"changeInstanceCheck","instanceId":%q,"productInfo":{"productId":"p","skuCode":"s","productName":"n","linearValue":%s},"testFlag":"1"}`, id, c.sent)
+		if m := h.call(body); code(m) != "000000" {
+			t.Fatalf("linearValue %s: %v", c.sent, m)
+		}
+		rec.mu.Lock()
+		got := rec.targets[len(rec.targets)-1].LinearValue
+		rec.mu.Unlock()
+		if string(got) != c.want {
+			t.Errorf("linearValue %s reached the provisioner as %q, want %q", c.sent, got, c.want)
+		}
+	}
+	for _, bad := range []string{`"ten"`, `"2.5.1"`, `true`, `[1]`, `"1e400"`, `""`} {
+		body := fmt.Sprintf(`{"activity":"changeInstanceCheck","instanceId":%q,"productInfo":{"productId":"p","skuCode":"s","productName":"n","linearValue":%s}}`, id, bad)
+		if m := h.call(body); code(m) != "000002" {
+			t.Errorf("linearValue %s: %v, want 000002", bad, m)
+		}
 	}
 }

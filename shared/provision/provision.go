@@ -23,7 +23,9 @@ type Product struct {
 	ProductID   string `json:"productId"`
 	SKUCode     string `json:"skuCode"`
 	ProductName string `json:"productName"`
-	LinearValue *int64 `json:"linearValue,omitempty"`
+	// LinearValue is the quantity as the marketplace sent it: documented as an
+	// integer, accepted as any decimal number; "" when absent.
+	LinearValue json.Number `json:"linearValue,omitempty"`
 }
 
 // Request is one event for the application.

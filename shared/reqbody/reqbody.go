@@ -9,6 +9,7 @@ package reqbody
 import (
 	"bytes"
 	"encoding/json"
+	"math"
 	"strconv"
 	"unicode/utf8"
 
@@ -199,6 +200,36 @@ func (o Object) Int(name string, required bool) (int64, bool, error) {
 		return 0, false, bad("%s must be an integer", name)
 	}
 	return n, true, nil
+}
+
+// Number reads a decimal number that arrives as a JSON number or a numeric string,
+// such as a quantity documented as an integer that may come as 2.5 or "2.50". It
+// returns the number's text as sent (at most max characters); "" when absent.
+func (o Object) Number(name string, max int, required bool) (json.Number, error) {
+	r := o[name]
+	if !present(r) {
+		if required {
+			return "", bad("%s is required", name)
+		}
+		return "", nil
+	}
+	text := string(r)
+	if r[0] == '"' {
+		if err := json.Unmarshal(r, &text); err != nil {
+			return "", bad("%s must be a number", name)
+		}
+	}
+	var n json.Number
+	if text == "" || (text[0] != '-' && (text[0] < '0' || text[0] > '9')) || json.Unmarshal([]byte(text), &n) != nil {
+		return "", bad("%s must be a number", name)
+	}
+	if f, err := strconv.ParseFloat(text, 64); err != nil || math.IsInf(f, 0) {
+		return "", bad("%s must be a number", name)
+	}
+	if len(text) > max {
+		return "", bad("%s is longer than %d characters", name, max)
+	}
+	return n, nil
 }
 
 // Object reads a nested object.

@@ -111,3 +111,23 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestNumber(t *testing.T) {
+	o, err := Parse([]byte(`{"a":2.5,"b":"7.50","c":-3,"d":"ten","e":"","f":true,"g":"1e400","h":null,"i":"\"2\"","j":12345678901234567890123456789012345}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"a": "2.5", "b": "7.50", "c": "-3", "h": ""} {
+		if got, err := o.Number(name, 32, false); err != nil || string(got) != want {
+			t.Errorf("%s: %q, %v; want %q", name, got, err, want)
+		}
+	}
+	for _, name := range []string{"d", "e", "f", "g", "i", "j"} {
+		if got, err := o.Number(name, 32, false); err == nil {
+			t.Errorf("%s accepted as %q", name, got)
+		}
+	}
+	if _, err := o.Number("missing", 32, true); err == nil {
+		t.Error("missing required number accepted")
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -273,12 +274,27 @@ func (s *Store) LicenseUploadOf(ctx context.Context, licenseID int64) (LicenseUp
 // returns its id; revived is false when the job is not dead (or does not exist).
 // A marketplace retry uses it to resume a side effect that gave up earlier.
 func (s *Store) RetryDeadJob(ctx context.Context, key string) (id int64, revived bool, err error) {
+	return s.RerunJob(ctx, key, JobDead)
+}
+
+// RerunJob makes a job that is in one of states (DONE, DEAD) pending again, due now
+// with its attempts reset, and returns its id; rerun is false when the job is in
+// none of them (pending or running already, or missing). Concurrent calls rerun it
+// once. A repeated getLicenseAsync uses it to upload a delivered license again.
+func (s *Store) RerunJob(ctx context.Context, key string, states ...string) (id int64, rerun bool, err error) {
+	if len(states) == 0 {
+		return 0, false, nil
+	}
 	now := s.now()
+	args := []any{JobPending, now, now, key}
+	for _, st := range states {
+		args = append(args, st)
+	}
 	res, err := s.db.ExecContext(ctx,
-		"UPDATE jobs SET state = ?, attempts = 0, next_run_at = ?, updated_at = ? WHERE job_key = ? AND state = ?",
-		JobPending, now, now, key, JobDead)
+		"UPDATE jobs SET state = ?, attempts = 0, next_run_at = ?, done_at = NULL, updated_at = ? WHERE job_key = ? AND state IN (?"+
+			strings.Repeat(", ?", len(states)-1)+")", args...)
 	if err != nil {
-		return 0, false, fmt.Errorf("store: reviving job: %w", err)
+		return 0, false, fmt.Errorf("store: rerunning job: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return 0, false, nil

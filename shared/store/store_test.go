@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -172,5 +173,55 @@ func TestLifecycle(t *testing.T) {
 	// provision + refresh + freeze + unfreeze + freeze + release
 	if jobs != 6 {
 		t.Fatalf("jobs = %d, want 6", jobs)
+	}
+}
+
+// TestRerunJob: a DONE or DEAD job is made pending again once, however many callers
+// ask at the same time; a pending job and other states are left alone.
+func TestRerunJob(t *testing.T) {
+	s, _ := dbtest.Open(t)
+	ctx := context.Background()
+	created, jobID, err := s.RecordOrderNotice(ctx, "CS-RERUN", "", false, "order.query")
+	if err != nil || !created {
+		t.Fatal(created, err)
+	}
+	key := store.OrderNoticeJobKey("CS-RERUN", "")
+	if _, rerun, err := s.RerunJob(ctx, key, store.JobDone, store.JobDead); err != nil || rerun {
+		t.Fatalf("pending job rerun: %v %v", rerun, err)
+	}
+	if _, ok, err := s.ClaimJob(ctx, jobID, "w", time.Minute); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := s.CompleteJob(ctx, jobID, "w", nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, rerun, _ := s.RerunJob(ctx, key, store.JobDead); rerun {
+		t.Fatal("a DONE job rerun when only DEAD ones may be")
+	}
+	var wg sync.WaitGroup
+	var reruns atomic.Int32
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			id, rerun, err := s.RerunJob(ctx, key, store.JobDone, store.JobDead)
+			if err != nil {
+				t.Error(err)
+			}
+			if rerun {
+				reruns.Add(1)
+				if id != jobID {
+					t.Errorf("rerun job %d, want %d", id, jobID)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	j, _ := s.JobByKey(ctx, key)
+	if reruns.Load() != 1 || j.State != store.JobPending || j.Attempts != 0 || j.DoneAt.Valid {
+		t.Fatalf("%d reruns, job %+v", reruns.Load(), j)
+	}
+	if _, rerun, _ := s.RerunJob(ctx, "no-such-job", store.JobDone); rerun {
+		t.Fatal("a missing job rerun")
 	}
 }

@@ -1,7 +1,9 @@
 // Package clientsecret decrypts the clientSecret of Kit applicationSync calls. The
 // marketplace encrypts it with the RSA public key the seller uploaded when creating
 // the application (at least 3072 bits, OAEP padding) and sends it base64-encoded.
-// Which OAEP hash it uses is not documented, so SHA-256 is tried first, then SHA-1.
+// Which OAEP hashes it uses is not documented. The marketplace runs Java, whose
+// "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" uses SHA-256 for OAEP but SHA-1 for MGF1
+// by default; that pair is tried first, then SHA-256 throughout, then SHA-1.
 // Keys and plaintexts are never formatted into errors or logs.
 package clientsecret
 
@@ -9,14 +11,13 @@ import (
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha1"
-	"crypto/sha256"
+	_ "crypto/sha1" // crypto.SHA1 for OAEP and MGF1
+	_ "crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
 	"fmt"
-	"hash"
 	"strings"
 )
 
@@ -31,7 +32,7 @@ var (
 	// ErrEncoding: the clientSecret is not base64.
 	ErrEncoding = errors.New("clientSecret is not base64")
 	// ErrDecrypt: the clientSecret does not decrypt under any configured key and hash.
-	ErrDecrypt = errors.New("clientSecret does not decrypt with the configured RSA private key (OAEP SHA-256 or SHA-1)")
+	ErrDecrypt = errors.New("clientSecret does not decrypt with the configured RSA private key (OAEP SHA-256 with MGF1 SHA-1 or SHA-256, or SHA-1)")
 )
 
 // Decrypter holds the seller's private keys: the current one and, during a key
@@ -77,14 +78,23 @@ func (d *Decrypter) Decrypt(b64 string) (string, error) {
 		return "", ErrEncoding
 	}
 	for _, k := range d.keys {
-		for _, h := range []func() hash.Hash{sha256.New, sha1.New} {
-			if pt, err := rsa.DecryptOAEP(h(), nil, k, ct, nil); err == nil {
+		for _, o := range oaepParams {
+			if pt, err := k.Decrypt(nil, ct, &o); err == nil {
 				return string(pt), nil
 			}
 		}
 	}
 	return "", ErrDecrypt
 }
+
+// JavaOAEP is what Java's "RSA/ECB/OAEPWithSHA-256AndMGF1Padding" uses with its
+// default parameters: SHA-256 for OAEP, SHA-1 for MGF1.
+var JavaOAEP = rsa.OAEPOptions{Hash: crypto.SHA256, MGFHash: crypto.SHA1}
+
+// oaepParams are the OAEP hash pairs tried, in order: Java's default, SHA-256 for
+// both, SHA-1 for both (a zero MGFHash means the same hash as Hash). Each try is a
+// private-key operation, so the likeliest comes first.
+var oaepParams = []rsa.OAEPOptions{JavaOAEP, {Hash: crypto.SHA256}, {Hash: crypto.SHA1}}
 
 // DecodeBase64 accepts standard or URL-safe base64, padded or not, with line breaks
 // or spaces anywhere (as MIME encoders wrap it).
@@ -213,10 +223,17 @@ func ParsePublicKey(value string) (*rsa.PublicKey, error) {
 	return nil, errors.New("clientsecret: not an RSA public key")
 }
 
-// Encrypt does what the marketplace does: RSA-OAEP with the given hash, base64.
-// The local run's marketplace stand-in and the tests use it.
+// Encrypt encrypts as a marketplace using h for OAEP and MGF1 would: RSA-OAEP,
+// base64. Tests use it.
 func Encrypt(pub *rsa.PublicKey, plain string, h crypto.Hash) (string, error) {
-	ct, err := rsa.EncryptOAEP(h.New(), rand.Reader, pub, []byte(plain), nil)
+	return EncryptWith(pub, plain, rsa.OAEPOptions{Hash: h})
+}
+
+// EncryptWith encrypts with the given OAEP parameters, base64. With JavaOAEP it does
+// what a Java marketplace most plausibly does; the local run's marketplace stand-in
+// and kgsim use that.
+func EncryptWith(pub *rsa.PublicKey, plain string, o rsa.OAEPOptions) (string, error) {
+	ct, err := rsa.EncryptOAEPWithOptions(rand.Reader, pub, []byte(plain), &o)
 	if err != nil {
 		return "", fmt.Errorf("clientsecret: encrypting: %w", err)
 	}

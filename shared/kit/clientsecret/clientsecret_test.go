@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -46,8 +47,13 @@ func TestDecryptBothOAEPHashes(t *testing.T) {
 			t.Fatalf("%v: got %q, %v", h, got, err)
 		}
 	}
+	// Go's own encryption the Java way (EncryptWith JavaOAEP) too.
+	ct, err := EncryptWith(&k.PublicKey, "java-way", JavaOAEP)
+	if got, derr := d.Decrypt(ct); err != nil || derr != nil || got != "java-way" {
+		t.Fatalf("JavaOAEP: %q, %v, %v", got, err, derr)
+	}
 	// A hash the marketplace is not expected to use does not decrypt.
-	ct, _ := Encrypt(&k.PublicKey, "x", crypto.SHA512)
+	ct, _ = Encrypt(&k.PublicKey, "x", crypto.SHA512)
 	if _, err := d.Decrypt(ct); !errors.Is(err, ErrDecrypt) {
 		t.Fatalf("SHA-512 ciphertext: %v, want ErrDecrypt", err)
 	}
@@ -164,5 +170,36 @@ func TestDecrypterNeverPrintsKeys(t *testing.T) {
 		if strings.Contains(s, k.N.String()[:20]) || !strings.Contains(s, "redacted") {
 			t.Fatalf("decrypter formatted as %q", s)
 		}
+	}
+}
+
+// TestIndependentVectors decrypts ciphertexts made by Java (the JDK's default
+// RSA/ECB/OAEPWithSHA-256AndMGF1Padding: SHA-256 for OAEP, SHA-1 for MGF1) and by
+// OpenSSL with every OAEP/MGF1 hash pair the marketplace may use
+// (testdata/clientsecret/README.md has the commands).
+func TestIndependentVectors(t *testing.T) {
+	dir := "../../../testdata/clientsecret/"
+	read := func(name string) string {
+		b, err := os.ReadFile(dir + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	d, err := New(read("test-key.pem"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := read("plaintext.txt")
+	for _, name := range []string{"java-oaep-sha256-default.b64", "oaep-sha256-mgf1-sha1.b64", "oaep-sha256-mgf1-sha256.b64", "oaep-sha1-mgf1-sha1.b64"} {
+		got, err := d.Decrypt(read(name))
+		if err != nil || got != want {
+			t.Errorf("%s: %q, %v; want %q", name, got, err, want)
+		}
+	}
+	// The same ciphertext under another key does not decrypt.
+	k1, _ := keys(t)
+	if _, err := NewFromKeys(k1).Decrypt(read("java-oaep-sha256-default.b64")); !errors.Is(err, ErrDecrypt) {
+		t.Errorf("another key: %v", err)
 	}
 }
