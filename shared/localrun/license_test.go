@@ -51,9 +51,14 @@ func TestLocalRunLicenseNotifyAPI(t *testing.T) {
 	}
 	waitFor(t, "the license upload", func() bool { return len(stack.Market.UploadsFor("EVT-LOCAL-1")) > 0 })
 	waitFor(t, "getLicenseAsync to answer 000000", func() bool { return call(lic, body).Code() == "000000" })
+	// Each repeat of the call after the upload uploads the stored license again
+	// (the same License for the same request): every upload is the same document,
+	// signed with the local AK.
 	ups := stack.Market.UploadsFor("EVT-LOCAL-1")
-	if len(ups) != 1 || ups[0].AccessKey != localrun.LocalAK {
-		t.Fatalf("%d uploads (%+v), want one signed with the local AK", len(ups), ups)
+	for i, u := range ups {
+		if u.AccessKey != localrun.LocalAK || u.SHA256 != ups[0].SHA256 {
+			t.Fatalf("upload %d of %d: %s signed by %q, want %s signed with the local AK", i+1, len(ups), u.SHA256, u.AccessKey, ups[0].SHA256)
+		}
 	}
 	p, err := licensefile.Verify(ups[0].Content, []ed25519.PublicKey{localrun.LocalLicensePublicKey()},
 		licensefile.Options{Now: time.Now(), Fingerprint: "host-42"})
