@@ -4,11 +4,11 @@
 package main
 
 import (
-	"github.com/kgseller/kgseller/shared/app"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/wire/apifn"
 )
 
 func main() {
-	fgruntime.Start(app.APIBackend(config.EnvWithSecrets()))
+	fgruntime.Start(apifn.Backend(config.EnvWithSecrets()))
 }

@@ -4,11 +4,11 @@
 package main
 
 import (
-	"github.com/kgseller/kgseller/shared/app"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/wire/workerfn"
 )
 
 func main() {
-	fgruntime.StartInvoke(app.FulfilWorker(config.EnvWithSecrets()))
+	fgruntime.StartInvoke(workerfn.FulfilWorker(config.EnvWithSecrets()))
 }

@@ -2,11 +2,11 @@
 package main
 
 import (
-	"github.com/kgseller/kgseller/shared/app"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/wire/kitfn"
 )
 
 func main() {
-	fgruntime.Start(app.KitAuthSync(config.EnvWithSecrets()))
+	fgruntime.Start(kitfn.AuthSync(config.EnvWithSecrets()))
 }

@@ -5,11 +5,11 @@
 package main
 
 import (
-	"github.com/kgseller/kgseller/shared/app"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/wire/licensefn"
 )
 
 func main() {
-	fgruntime.Start(app.LicenseProduce(config.EnvWithSecrets()))
+	fgruntime.Start(licensefn.LicenseProduce(config.EnvWithSecrets()))
 }

@@ -3,11 +3,11 @@
 package main
 
 import (
-	"github.com/kgseller/kgseller/shared/app"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/wire/notifyfn"
 )
 
 func main() {
-	fgruntime.Start(app.OrderNotify(config.EnvWithSecrets()))
+	fgruntime.Start(notifyfn.OrderNotify(config.EnvWithSecrets()))
 }

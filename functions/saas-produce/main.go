@@ -4,11 +4,11 @@
 package main
 
 import (
-	"github.com/kgseller/kgseller/shared/app"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/wire/saasfn"
 )
 
 func main() {
-	fgruntime.Start(app.SaaSProduce(config.EnvWithSecrets()))
+	fgruntime.Start(saasfn.SaaSProduce(config.EnvWithSecrets()))
 }

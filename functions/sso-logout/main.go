@@ -2,11 +2,11 @@
 package main
 
 import (
-	"github.com/kgseller/kgseller/shared/app"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/wire/ssofn"
 )
 
 func main() {
-	fgruntime.Start(app.SSOLogout(config.EnvWithSecrets()))
+	fgruntime.Start(ssofn.Logout(config.EnvWithSecrets()))
 }

@@ -3,11 +3,11 @@
 package main
 
 import (
-	"github.com/kgseller/kgseller/shared/app"
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/wire/sellerfn"
 )
 
 func main() {
-	fgruntime.Start(app.UsageReport(config.EnvWithSecrets()))
+	fgruntime.Start(sellerfn.UsageReport(config.EnvWithSecrets()))
 }

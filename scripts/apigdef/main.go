@@ -1,5 +1,5 @@
 // Command apigdef writes the API Gateway import definition of serverless.yml
-// (Swagger 2.0 with x-apigateway-* extensions; see shared/apigdef).
+// (Swagger 2.0 with x-apigateway-* extensions; see shared/tools/apigdef).
 //
 //	go run ./scripts/apigdef -write      # regenerate template/apig-api.yaml
 //	go run ./scripts/apigdef -resolve    # print it with the URNs filled from the environment
@@ -11,8 +11,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/kgseller/kgseller/shared/apigdef"
-	"github.com/kgseller/kgseller/shared/manifest"
+	"github.com/kgseller/kgseller/shared/tools/apigdef"
+	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
 // Template is the committed definition.

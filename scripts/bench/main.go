@@ -23,7 +23,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/bench"
+	"github.com/kgseller/kgseller/shared/tools/bench"
 )
 
 func main() {

@@ -19,8 +19,8 @@ import (
 	"syscall"
 	"text/tabwriter"
 
-	"github.com/kgseller/kgseller/shared/buildzip"
-	"github.com/kgseller/kgseller/shared/manifest"
+	"github.com/kgseller/kgseller/shared/tools/buildzip"
+	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
 func main() {

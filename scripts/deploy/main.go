@@ -1,5 +1,5 @@
 // Command deploy deploys the functions of serverless.yml to Huawei FunctionGraph
-// from the zips of scripts/build, with the Huawei Cloud Go SDK (see shared/fgdeploy
+// from the zips of scripts/build, with the Huawei Cloud Go SDK (see shared/tools/fgdeploy
 // and docs/deploy.md). Only functions whose zip or configuration changed are
 // written; any failure exits non-zero.
 //
@@ -27,10 +27,11 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/aksk"
-	"github.com/kgseller/kgseller/shared/apigdef"
 	"github.com/kgseller/kgseller/shared/config"
-	"github.com/kgseller/kgseller/shared/fgdeploy"
-	"github.com/kgseller/kgseller/shared/manifest"
+	"github.com/kgseller/kgseller/shared/endpoint"
+	"github.com/kgseller/kgseller/shared/tools/apigdef"
+	"github.com/kgseller/kgseller/shared/tools/fgdeploy"
+	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
 func main() {
@@ -101,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	smoke := fgdeploy.Smoke{Disabled: *noSmoke, URL: *smokeURL}
 	if !*noSmoke && *smokePath != "" {
 		l := config.New(config.Source(getenv))
-		key := l.Keys(config.KeyBasic)
+		key := endpoint.LoadKeys(l, config.KeyBasic)
 		switch {
 		case !hasRoute(m, *smokePath):
 			fmt.Fprintf(stdout, "smoke: %s is not a route of serverless.yml; no signed check\n", *smokePath)

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kgseller/kgseller/shared/buildzip"
-	"github.com/kgseller/kgseller/shared/fakecloud"
+	"github.com/kgseller/kgseller/shared/fakes/fakecloud"
 	"github.com/kgseller/kgseller/shared/kgsign"
-	"github.com/kgseller/kgseller/shared/manifest"
+	"github.com/kgseller/kgseller/shared/tools/buildzip"
+	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
 const projectManifest = "../../serverless.yml"

@@ -19,7 +19,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/fuzzrun"
+	"github.com/kgseller/kgseller/shared/tools/fuzzrun"
 )
 
 func main() {

@@ -10,7 +10,7 @@
 //	go run ./scripts/kgsim -type kit -url https://seller.example.com/saas/produce -public-key kit.pub.pem
 //	go run ./scripts/kgsim -type address -url https://seller.example.com/saas/produce -other https://seller.example.com/license/produce
 //
-// The logic is in shared/kgsim; this file parses flags and prints.
+// The logic is in shared/tools/kgsim; this file parses flags and prints.
 package main
 
 import (
@@ -25,8 +25,8 @@ import (
 	"syscall"
 
 	"github.com/kgseller/kgseller/shared/kgsign"
-	"github.com/kgseller/kgseller/shared/kgsim"
-	"github.com/kgseller/kgseller/shared/localrun"
+	"github.com/kgseller/kgseller/shared/tools/kgsim"
+	"github.com/kgseller/kgseller/shared/tools/localrun"
 )
 
 // Exit codes.

@@ -14,11 +14,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/kgsign"
-	"github.com/kgseller/kgseller/shared/kgsim"
-	"github.com/kgseller/kgseller/shared/kgsim/kgsimtest"
-	"github.com/kgseller/kgseller/shared/localrun"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
+	"github.com/kgseller/kgseller/shared/tools/kgsim"
+	"github.com/kgseller/kgseller/shared/tools/kgsim/kgsimtest"
+	"github.com/kgseller/kgseller/shared/tools/localrun"
 )
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {

@@ -26,8 +26,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/licensecode"
-	"github.com/kgseller/kgseller/shared/mktcall"
+	"github.com/kgseller/kgseller/shared/openapi"
+	"github.com/kgseller/kgseller/shared/tools/licensecode"
 )
 
 const (
@@ -92,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	c, err := licensecode.New(mktcall.Options{
+	c, err := licensecode.New(openapi.Options{
 		Region: getenv("KG_MKT_REGION"), Endpoint: getenv("KG_MKT_ENDPOINT"),
 		AK: getenv("HUAWEICLOUD_SDK_AK"), SK: getenv("HUAWEICLOUD_SDK_SK"), Timeout: *timeout,
 	})

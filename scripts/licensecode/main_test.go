@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kgseller/kgseller/shared/fakemkt"
+	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 )
 
 func TestCommands(t *testing.T) {

@@ -22,7 +22,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/localrun"
+	"github.com/kgseller/kgseller/shared/tools/localrun"
 )
 
 func main() {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/migrate"
 )
 
 func main() {
@@ -33,7 +34,7 @@ func main() {
 	defer st.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	n, err := st.Migrate(ctx)
+	n, err := migrate.Up(ctx, st.DB().DB)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "migrate:", err)
 		os.Exit(1)

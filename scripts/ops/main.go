@@ -8,7 +8,7 @@
 //	go run ./scripts/ops history -order CS2211181819B4LVS
 //	go run ./scripts/ops retry -yes 42
 //
-// The commands live in shared/ops, so tests drive the same code in-process.
+// The commands live in shared/tools/ops, so tests drive the same code in-process.
 package main
 
 import (
@@ -17,7 +17,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/kgseller/kgseller/shared/ops"
+	"github.com/kgseller/kgseller/shared/tools/ops"
 )
 
 func main() {

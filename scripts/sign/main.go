@@ -20,9 +20,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/kgclient"
 	"github.com/kgseller/kgseller/shared/kgsign"
-	"github.com/kgseller/kgseller/shared/localrun"
+	"github.com/kgseller/kgseller/shared/probe"
+	"github.com/kgseller/kgseller/shared/tools/localrun"
 )
 
 func main() {
@@ -49,7 +49,7 @@ func run(target, key, data string, kit, curl bool) error {
 	if err != nil {
 		return err
 	}
-	c := &kgclient.Client{URL: target, Key: kgsign.NewKey([]byte(key), "cli"), Kit: kit}
+	c := &probe.Client{URL: target, Key: kgsign.NewKey([]byte(key), "cli"), Kit: kit}
 	s, err := c.Sign(body)
 	if err != nil {
 		return err
@@ -81,7 +81,7 @@ func run(target, key, data string, kit, curl bool) error {
 	return nil
 }
 
-func signState(a kgclient.Answer) string {
+func signState(a probe.Answer) string {
 	switch {
 	case a.Header.Get("Body-Sign") == "":
 		return "missing"

@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kgseller/kgseller/shared/apigsign"
+	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
 )
 
@@ -46,13 +47,9 @@ type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 	// AllowUnsignedPayload accepts requests signed as UNSIGNED-PAYLOAD, whose body
-	// the signature does not cover (SettingAllowUnsignedPayload).
+	// the signature does not cover (config.APIGAllowUnsignedPayload).
 	AllowUnsignedPayload bool
 }
-
-// SettingAllowUnsignedPayload is the setting that allows UNSIGNED-PAYLOAD; a
-// refusal is logged with its name, so the operator knows what to change.
-const SettingAllowUnsignedPayload = "APIG_SIGNATURE_ALLOW_UNSIGNED_PAYLOAD"
 
 // Handler returns the APIG-triggered handler of the example API.
 func Handler(o Options) fgruntime.Handler {
@@ -87,7 +84,7 @@ func Handler(o Options) fgruntime.Handler {
 			attrs := []any{"reason", reason(err), "path", req.Path,
 				"requestId", requestID(req), "sourceIp", req.RequestContext.Identity.SourceIP}
 			if errors.Is(err, apigsign.ErrUnsignedPayload) {
-				attrs = append(attrs, "setting", SettingAllowUnsignedPayload)
+				attrs = append(attrs, "setting", config.APIGAllowUnsignedPayload)
 			}
 			logger.Warn("rejected an unsigned or wrongly signed request", attrs...)
 			return reply(http.StatusUnauthorized, map[string]string{"error_code": "BACKEND.0401", "error_msg": "request is not signed by API Gateway"}), nil

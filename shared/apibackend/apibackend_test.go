@@ -18,6 +18,7 @@ import (
 	"github.com/kgseller/kgseller/shared/aksk"
 	"github.com/kgseller/kgseller/shared/apibackend"
 	"github.com/kgseller/kgseller/shared/apigsign"
+	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
 )
 
@@ -183,8 +184,8 @@ func TestCapturedRequestCannotCarryAnotherBody(t *testing.T) {
 	if status != http.StatusUnauthorized {
 		t.Errorf("UNSIGNED-PAYLOAD: %d %v, want 401", status, m)
 	}
-	if !strings.Contains(logs.String(), apibackend.SettingAllowUnsignedPayload) {
-		t.Errorf("the refusal does not name %s: %s", apibackend.SettingAllowUnsignedPayload, logs.String())
+	if !strings.Contains(logs.String(), config.APIGAllowUnsignedPayload) {
+		t.Errorf("the refusal does not name %s: %s", config.APIGAllowUnsignedPayload, logs.String())
 	}
 	// A signature that leaves host out could be sent to any other backend.
 	noHost := signedWithout(t, srv.URL, "host", body)

@@ -11,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/kgseller/kgseller/shared/kgsign"
 )
 
 // Source looks up one setting; "" means unset.
@@ -127,36 +125,35 @@ func (l *Loader) Bool(name string, def bool) bool {
 	return b
 }
 
-// Interface types that each have their own access key in the Seller Console.
-const (
-	KeyBasic   = "BASIC"   // SaaS basic interfaces
-	KeyKit     = "KIT"     // joint-operation Kit sync
-	KeyLicense = "LICENSE" // License and license-code interfaces
-	KeyNotify  = "NOTIFY"  // generic interfaces (order notification)
-)
-
-// Keys returns the key set of an interface type: KG_ACCESS_KEY_<TYPE> or, when that
-// is unset, KG_ACCESS_KEY; the previous key of a key change comes from the same
-// names with _PREVIOUS appended. KG_ACCESS_KEY_BASE64=true decodes both (the EU
-// console shows keys base64-encoded).
-func (l *Loader) Keys(kind string) kgsign.KeySet {
-	specific := "KG_ACCESS_KEY_" + kind
-	primary, name := l.raw(specific), specific
-	if primary == "" {
-		primary, name = l.raw("KG_ACCESS_KEY"), "KG_ACCESS_KEY"
+// Choice returns a setting that must be one of allowed (def when unset).
+func (l *Loader) Choice(name, def string, allowed ...string) string {
+	v := l.raw(name)
+	if v == "" {
+		return def
 	}
-	previous := l.raw(name + "_PREVIOUS")
-	if primary == "" {
-		l.missing[specific+" or KG_ACCESS_KEY"] = true
-		return kgsign.KeySet{}
+	for _, a := range allowed {
+		if v == a {
+			return v
+		}
 	}
-	ks, err := kgsign.NewKeySet(primary, previous, l.Bool("KG_ACCESS_KEY_BASE64", false))
-	if err != nil {
-		l.Invalid(name, "is not usable: "+err.Error())
-		return kgsign.KeySet{}
-	}
-	return ks
+	l.Invalid(name, "must be one of "+strings.Join(quoted(allowed), ", "))
+	return def
 }
+
+func quoted(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		if v == "" {
+			v = "empty"
+		}
+		out[i] = v
+	}
+	return out
+}
+
+// Missing records a setting as missing (a required one found unset by other
+// means, or one of several alternatives).
+func (l *Loader) Missing(name string) { l.missing[name] = true }
 
 // Err returns the accumulated *Error, or nil.
 func (l *Loader) Err() error {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/fakecloud"
+	"github.com/kgseller/kgseller/shared/fakes/fakecloud"
 )
 
 const (
@@ -90,7 +90,7 @@ func TestResolveSecretsThroughTheSDK(t *testing.T) {
 	}
 	// A loader over the resolved source sees the secrets as ordinary settings.
 	l := New(out)
-	if l.Required("DB_DSN") == "" || l.Keys(KeyBasic).Len() != 1 || l.Err() != nil {
+	if l.Required("DB_DSN") == "" || l.Required("KG_ACCESS_KEY_BASIC") != "basic-access-key" || l.Err() != nil {
 		t.Errorf("loader: %v", l.Err())
 	}
 }

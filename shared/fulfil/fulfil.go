@@ -13,7 +13,6 @@ import (
 	"log/slog"
 	mrand "math/rand/v2"
 	"time"
-	"unicode/utf8"
 
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/openapi"
@@ -216,7 +215,7 @@ type Instances struct {
 	// returns a password fails the job, rather than the password being kept in clear.
 	Box *secretbox.Box
 	// EncryptedCredentials limits userName and password to what still fits the
-	// 128-character field once queryInstance encrypts them (see CheckAppInfo).
+	// 128-character field once queryInstance encrypts them (see provision.CheckAppInfo).
 	EncryptedCredentials bool
 }
 
@@ -270,7 +269,7 @@ func (d Instances) Handlers() map[string]Handler {
 				if app == nil {
 					return nil, nil // accepted: the provisioning callback completes it
 				}
-				sealed, err := SealAppInfo(d.Box, req.Instance.InstanceID, *app, d.EncryptedCredentials)
+				sealed, err := provision.SealAppInfo(d.Box, req.Instance.InstanceID, *app, d.EncryptedCredentials)
 				if err != nil {
 					return nil, err
 				}
@@ -292,21 +291,6 @@ func (d Instances) Handlers() map[string]Handler {
 	}
 }
 
-// SealAppInfo checks what a provisioner returned and seals its password. Both the
-// worker and the provisioning callback use it.
-func SealAppInfo(box *secretbox.Box, instanceID string, app marketplace.AppInfo, encrypted bool) (string, error) {
-	if err := CheckAppInfo(app, encrypted); err != nil {
-		return "", err
-	}
-	if app.Password == "" {
-		return "", nil
-	}
-	if box == nil {
-		return "", &provision.Permanent{Code: marketplace.InternalError, Reason: "a password was returned but KG_DATA_KEY is not configured to keep it sealed"}
-	}
-	return box.Seal(app.Password, marketplace.PasswordContext(instanceID))
-}
-
 // queryOrder calls Query Order; an answer the marketplace will not change on retry
 // (a client error) fails the job at once.
 func queryOrder(ctx context.Context, orders OrderSource, orderID, orderLineID string) (*openapi.Order, error) {
@@ -325,39 +309,4 @@ func payload(job store.Job) json.RawMessage {
 		return nil
 	}
 	return json.RawMessage(job.Payload.String)
-}
-
-// maxEncryptedPlain is the longest userName/password whose encrypted form (16-char
-// IV + base64 of the padded AES-CBC ciphertext) fits the 128-character field.
-const maxEncryptedPlain = 79
-
-// CheckAppInfo enforces the documented field lengths on what a provisioner returns,
-// so an over-long value fails the job visibly instead of failing the marketplace's
-// field-length check later. With encrypted, userName and password must fit the
-// field once encrypted.
-func CheckAppInfo(a marketplace.AppInfo, encrypted bool) error {
-	credMax := 128
-	if encrypted {
-		credMax = maxEncryptedPlain
-	}
-	for _, f := range []struct {
-		name, v string
-		max     int
-		bytes   bool
-	}{
-		{"frontEndUrl", a.FrontEndURL, 512, false}, {"adminUrl", a.AdminURL, 512, false},
-		{"userName", a.UserName, credMax, encrypted}, {"password", a.Password, credMax, encrypted}, {"memo", a.Memo, 1024, false},
-	} {
-		n := utf8.RuneCountInString(f.v)
-		if f.bytes {
-			n = len(f.v)
-		}
-		if n > f.max {
-			return &provision.Permanent{Code: marketplace.InternalError, Reason: fmt.Sprintf("provisioner returned a %s longer than %d characters", f.name, f.max)}
-		}
-	}
-	if a.FrontEndURL == "" {
-		return &provision.Permanent{Code: marketplace.InternalError, Reason: "provisioner returned no frontEndUrl"}
-	}
-	return nil
 }

@@ -13,14 +13,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
-	"github.com/kgseller/kgseller/shared/fakemkt"
+	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/openapi"
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 // flaky fails the first n provisioning calls, then succeeds; it counts every call.
@@ -209,13 +209,13 @@ func TestCheckAppInfo(t *testing.T) {
 	for i := range long {
 		long[i] = 'a'
 	}
-	if err := fulfil.CheckAppInfo(marketplace.AppInfo{FrontEndURL: string(long)}, false); err == nil {
+	if err := provision.CheckAppInfo(marketplace.AppInfo{FrontEndURL: string(long)}, false); err == nil {
 		t.Fatalf("over-long frontEndUrl accepted")
 	}
-	if err := fulfil.CheckAppInfo(marketplace.AppInfo{}, false); err == nil {
+	if err := provision.CheckAppInfo(marketplace.AppInfo{}, false); err == nil {
 		t.Fatalf("empty frontEndUrl accepted")
 	}
-	if err := fulfil.CheckAppInfo(marketplace.AppInfo{FrontEndURL: "https://x"}, false); err != nil {
+	if err := provision.CheckAppInfo(marketplace.AppInfo{FrontEndURL: "https://x"}, false); err != nil {
 		t.Fatal(err)
 	}
 }

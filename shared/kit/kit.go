@@ -29,12 +29,6 @@ type Service struct {
 	Box     *secretbox.Box          // seals it for storage (KG_DATA_KEY)
 }
 
-// SecretContext binds a sealed client secret to its row, so a value copied into
-// another row does not open.
-func SecretContext(instanceID, tenantID, appID string) string {
-	return "kit_app\x00" + instanceID + "\x00" + tenantID + "\x00" + appID
-}
-
 // success is the answer of every successful Kit call, as documented.
 func success() marketplace.Reply { return marketplace.NewResult(marketplace.Success, "Success") }
 
@@ -143,7 +137,7 @@ func (s *Service) DecodeApplicationSync(body []byte) (endpoint.Operation, error)
 	if plain == "" {
 		return nil, bad("clientSecret decrypts to an empty value")
 	}
-	if a.SealedSecret, err = s.Box.Seal(plain, SecretContext(a.InstanceID, a.TenantID, a.AppID)); err != nil {
+	if a.SealedSecret, err = s.Box.Seal(plain, marketplace.KitSecretContext(a.InstanceID, a.TenantID, a.AppID)); err != nil {
 		return nil, fmt.Errorf("kit: sealing clientSecret: %w", err)
 	}
 	return newOp("applicationSync", flag, func(ctx context.Context) error { return s.Store.UpsertKitApp(ctx, a) }), nil

@@ -17,14 +17,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/endpoint"
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/kit"
 	"github.com/kgseller/kgseller/shared/kit/clientsecret"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 const kitKey = "KitAccessKey-0123456789"
@@ -226,11 +227,11 @@ func TestApplicationSyncSecrets(t *testing.T) {
 	if strings.Contains(a.SealedSecret, "second-secret") {
 		t.Fatal("client secret stored in plaintext")
 	}
-	plain, err := h.box.Open(a.SealedSecret, kit.SecretContext("i-1", "t-1", "app-1"))
+	plain, err := h.box.Open(a.SealedSecret, marketplace.KitSecretContext("i-1", "t-1", "app-1"))
 	if err != nil || plain != "second-secret" {
 		t.Fatalf("sealed secret opens to %q, %v", plain, err)
 	}
-	if _, err := h.box.Open(a.SealedSecret, kit.SecretContext("i-2", "t-1", "app-1")); err == nil {
+	if _, err := h.box.Open(a.SealedSecret, marketplace.KitSecretContext("i-2", "t-1", "app-1")); err == nil {
 		t.Fatal("sealed secret opens in another row's context")
 	}
 	// Undecryptable secrets are bad parameters and change nothing.

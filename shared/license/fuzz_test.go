@@ -5,11 +5,11 @@ import (
 	"testing"
 
 	"github.com/kgseller/kgseller/shared/marketplace"
-	"github.com/kgseller/kgseller/shared/produce"
+	"github.com/kgseller/kgseller/shared/saas"
 )
 
 // FuzzDecode checks the License decoder (and the instance activities it hands to
-// shared/produce) never panics and rejects anything it does not accept with a
+// shared/saas) never panics and rejects anything it does not accept with a
 // 000002 error.
 func FuzzDecode(f *testing.F) {
 	for _, seed := range []string{
@@ -22,7 +22,7 @@ func FuzzDecode(f *testing.F) {
 	} {
 		f.Add([]byte(seed))
 	}
-	s := &Service{Produce: &produce.Service{}}
+	s := &Service{Instances: (&saas.Service{}).Decode}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		op, err := s.Decode(body)
 		if err != nil {

@@ -124,7 +124,7 @@ func (j Jobs) makeDocument(ctx context.Context, lic store.License) (store.Licens
 			}
 			return lic, nil, permanent("querying order " + inst.OrderID + ": " + err.Error())
 		}
-		d := store.OrderDetailsOf(o, inst.OrderLineID)
+		d := fulfil.OrderDetailsOf(o, inst.OrderLineID)
 		d.OrderID, d.OrderLineID = inst.OrderID, inst.OrderLineID
 		p.Product = licensefile.Product{ProductID: d.ProductID, SKUCode: d.SKUCode, ProductName: d.ProductName, Quantity: d.LinearValue}
 		p.Customer = licensefile.Customer{CustomerID: d.CustomerID, CustomerName: d.CustomerName}

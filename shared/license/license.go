@@ -1,7 +1,7 @@
 // Package license implements the License production interface
 // (docs/protocol.md#license): getLicenseAsync of online-License products, the
 // license-code (授权码 2.0) lifecycle calls refreshLicenseCode,
-// updateLicenseCodeStatus and releaseLicenseCode, and, through shared/produce, the
+// updateLicenseCodeStatus and releaseLicenseCode, and, through shared/saas, the
 // instance activities that online-License products also receive on the same URL.
 // The license itself is made and uploaded by a worker job (jobs.go).
 package license
@@ -15,7 +15,6 @@ import (
 
 	"github.com/kgseller/kgseller/shared/endpoint"
 	"github.com/kgseller/kgseller/shared/marketplace"
-	"github.com/kgseller/kgseller/shared/produce"
 	"github.com/kgseller/kgseller/shared/reqbody"
 	"github.com/kgseller/kgseller/shared/store"
 )
@@ -46,9 +45,10 @@ const expireSlack = 24 * time.Hour
 // Service holds what the activities need.
 type Service struct {
 	Store *store.Store
-	// Produce serves the instance activities of online-License products; nil
-	// answers them as unknown activities.
-	Produce *produce.Service
+	// Instances decodes the instance activities of online-License products (the
+	// SaaS basic activities, served on this address too); nil answers them as
+	// unknown activities.
+	Instances endpoint.Decoder
 	// Quota is how many licenses one instance may hold (000900 beyond it); 0 means
 	// unlimited.
 	Quota int
@@ -61,7 +61,7 @@ type Service struct {
 var bad = reqbody.Bad
 
 // Decode validates a verified body and returns the operation for its activity;
-// activities other than the License ones go to shared/produce.
+// activities other than the License ones go to shared/saas.
 func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
 	o, act, err := reqbody.ParseActivity(body, lenActivity)
 	if err != nil {
@@ -78,8 +78,8 @@ func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
 	case "releaseLicenseCode":
 		return s.decodeReleaseCode(o, test)
 	}
-	if s.Produce != nil {
-		return s.Produce.Decode(body)
+	if s.Instances != nil {
+		return s.Instances(body)
 	}
 	return nil, bad("unknown activity %q", clip(activity, 32))
 }
@@ -146,7 +146,7 @@ func (s *Service) decodeRefreshCode(o reqbody.Object, test bool) (endpoint.Opera
 	if err != nil {
 		return nil, err
 	}
-	if op.r.ExpireTime, err = produce.ParseExpireTime(exp); err != nil {
+	if op.r.ExpireTime, err = reqbody.ParseExpireTime(exp); err != nil {
 		return nil, err
 	}
 	return op, nil
@@ -370,7 +370,7 @@ func ParseTime(s string) (time.Time, error) {
 		return t.UTC(), nil
 	}
 	if allDigits(v) && (len(v) == 14 || len(v) == 17) {
-		return produce.ParseExpireTime(v)
+		return reqbody.ParseExpireTime(v)
 	}
 	upper := strings.ToUpper(v)
 	for _, suffix := range []string{" UTC", " GMT", " Z", "Z"} {

@@ -20,18 +20,17 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/endpoint"
-	"github.com/kgseller/kgseller/shared/fakemkt"
+	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/license"
 	"github.com/kgseller/kgseller/shared/licensefile"
-	"github.com/kgseller/kgseller/shared/mktcall"
 	"github.com/kgseller/kgseller/shared/openapi"
-	"github.com/kgseller/kgseller/shared/produce"
 	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/saas"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 const (
@@ -71,7 +70,7 @@ func newHarness(t *testing.T, inline bool, tune func(*license.Service)) *harness
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc, err := mktcall.New(mktcall.Options{Endpoint: srv.URL, AK: ak, SK: sk})
+	mc, err := openapi.New(openapi.Options{Endpoint: srv.URL, AK: ak, SK: sk})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,8 +81,8 @@ func newHarness(t *testing.T, inline bool, tune func(*license.Service)) *harness
 		Features: map[string][]string{"*": {"basic"}, "sku-period": {"basic", "pro"}}}
 	run := &fulfil.Runner{Store: st, Logger: quiet(), BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
 		Handlers: fulfil.Merge(fulfil.Instances{Store: st, Provisioner: prov}.Handlers(), jobs.Handlers())}
-	instances := &produce.Service{Store: st, Provisioner: prov}
-	svc := &license.Service{Store: st, Produce: instances}
+	instances := &saas.Service{Store: st, Provisioner: prov}
+	svc := &license.Service{Store: st, Instances: instances.Decode}
 	if inline {
 		f := func(ctx context.Context, id int64) { _, _ = run.Run(ctx, id) }
 		instances.Fulfil, svc.Fulfil = f, f
@@ -591,7 +590,7 @@ func TestLicenseCodeLifecycle(t *testing.T) {
 }
 
 // TestInstanceActivitiesDelegated: the instance activities of online-License
-// products are served on the License URL by shared/produce.
+// products are served on the License URL by shared/saas.
 func TestInstanceActivitiesDelegated(t *testing.T) {
 	h := newHarness(t, true, nil)
 	inst := h.newInstance("MOCKONETIMENEW")

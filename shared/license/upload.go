@@ -13,7 +13,7 @@ import (
 	"net/textproto"
 	"strings"
 
-	"github.com/kgseller/kgseller/shared/mktcall"
+	"github.com/kgseller/kgseller/shared/openapi"
 )
 
 // EventFilePath is the market-event file upload API of one event
@@ -54,7 +54,7 @@ func (e *UploadError) Temporary() bool {
 
 // EventFiles uploads licenses with the market-event file API.
 type EventFiles struct {
-	Client *mktcall.Client
+	Client *openapi.Client
 }
 
 // Upload sends content as a FILE upload: multipart/form-data with the file, its
@@ -73,11 +73,11 @@ func (u EventFiles) Upload(ctx context.Context, eventID, fileName string, conten
 	if err != nil {
 		return Uploaded{}, err
 	}
-	resp, err := u.Client.Send(ctx, mktcall.Request{Method: http.MethodPost, Path: EventFilePath(eventID), ContentType: contentType, Body: body})
+	resp, err := u.Client.Send(ctx, openapi.Call{Method: http.MethodPost, Path: EventFilePath(eventID), ContentType: contentType, Body: body})
 	if err != nil {
 		return Uploaded{}, err
 	}
-	env := mktcall.DecodeEnvelope(resp.Body)
+	env := openapi.DecodeEnvelope(resp.Body)
 	if resp.Status/100 == 2 && uploadSucceeded(env.Code()) {
 		return Uploaded{FileName: fileName, SHA256: digest, AnswerCode: env.Code()}, nil
 	}

@@ -216,6 +216,12 @@ type Instance struct {
 // value copied to another row does not open.
 func PasswordContext(instanceID string) string { return "instance-password:" + instanceID }
 
+// KitSecretContext binds a sealed Kit client secret to its row (instance, tenant,
+// application), so a value copied into another row does not open.
+func KitSecretContext(instanceID, tenantID, appID string) string {
+	return "kit_app\x00" + instanceID + "\x00" + tenantID + "\x00" + appID
+}
+
 // Usage is the pay-per-use usage of an instance (queryInstance usageInfo).
 type Usage struct {
 	InstanceID        string

@@ -115,7 +115,7 @@ func (j Jobs) query(ctx context.Context, job store.Job) (store.TxFunc, error) {
 		}
 		return nil, &provision.Permanent{Code: marketplace.InternalError, Reason: "querying order " + ref.OrderID + ": " + err.Error()}
 	}
-	d := store.OrderDetailsOf(o, ref.OrderLineID)
+	d := fulfil.OrderDetailsOf(o, ref.OrderLineID)
 	d.OrderID, d.OrderLineID = ref.OrderID, ref.OrderLineID
 	return store.RecordOrderDetails(d), nil
 }

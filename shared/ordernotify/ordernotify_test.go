@@ -16,15 +16,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/endpoint"
-	"github.com/kgseller/kgseller/shared/fakemkt"
+	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/openapi"
 	"github.com/kgseller/kgseller/shared/ordernotify"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 const (

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"math"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kgseller/kgseller/shared/marketplace"
@@ -249,4 +250,28 @@ func (o Object) Object(name string, required bool) (Object, error) {
 		return nil, bad("%s must be an object", name)
 	}
 	return sub, nil
+}
+
+// ParseExpireTime reads a UTC expiry of 14 (yyyyMMddHHmmss) or 17 (…SSS) digits.
+func ParseExpireTime(s string) (time.Time, error) {
+	layout := ""
+	switch len(s) {
+	case 14:
+		layout = "20060102150405"
+	case 17:
+		layout = "20060102150405.000"
+		s = s[:14] + "." + s[14:]
+	default:
+		return time.Time{}, Bad("expireTime must have 14 or 17 digits")
+	}
+	for i := 0; i < len(s); i++ {
+		if (s[i] < '0' || s[i] > '9') && s[i] != '.' {
+			return time.Time{}, Bad("expireTime must have 14 or 17 digits")
+		}
+	}
+	t, err := time.ParseInLocation(layout, s, time.UTC)
+	if err != nil {
+		return time.Time{}, Bad("expireTime is not a valid time")
+	}
+	return t, nil
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kgseller/kgseller/shared/fgruntime"
-	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/reqbody"
@@ -41,7 +40,7 @@ type Service struct {
 	// Box seals a password the callback delivers.
 	Box *secretbox.Box
 	// EncryptedCredentials applies the encrypted-field length limit (see
-	// fulfil.CheckAppInfo).
+	// provision.CheckAppInfo).
 	EncryptedCredentials bool
 	// AllowHTTP accepts http URLs from the application (the local run); otherwise
 	// frontEndUrl, adminUrl and dashboardUrl must be https.
@@ -175,7 +174,7 @@ func (s *Service) CallbackHandler() fgruntime.Handler {
 			if err := provision.CheckAppURLs(info, s.AllowHTTP); err != nil {
 				return problem(http.StatusBadRequest, err.Error())
 			}
-			if sealed, err = fulfil.SealAppInfo(s.Box, id, info, s.EncryptedCredentials); err != nil {
+			if sealed, err = provision.SealAppInfo(s.Box, id, info, s.EncryptedCredentials); err != nil {
 				if p, ok := provision.IsPermanent(err); ok {
 					return problem(http.StatusBadRequest, p.Reason)
 				}

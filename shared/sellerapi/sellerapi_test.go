@@ -12,16 +12,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/endpoint"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/marketplace"
-	"github.com/kgseller/kgseller/shared/produce"
 	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/saas"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/sellerapi"
 	"github.com/kgseller/kgseller/shared/sellerhook"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 type env struct {
@@ -53,7 +53,7 @@ func (e *env) post(h func(context.Context, events.APIGatewayProxyRequest) (event
 // query runs queryInstance through the signed endpoint, as the marketplace would.
 func (e *env) query(id string, encrypt kgsign.EncryptType) map[string]any {
 	e.t.Helper()
-	svc := &produce.Service{Store: e.st, Provisioner: provision.Static{FrontEndURL: "x"}, Box: e.box, EncryptType: encrypt}
+	svc := &saas.Service{Store: e.st, Provisioner: provision.Static{FrontEndURL: "x"}, Box: e.box, EncryptType: encrypt}
 	h := endpoint.Handler(endpoint.Config{Scope: "basic", Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet("mkt-key")}, Nonces: e.st, Decode: svc.Decode,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	body := `{"activity":"queryInstance","instanceId":"` + id + `"}`

@@ -17,8 +17,8 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
-	"github.com/kgseller/kgseller/shared/localrun"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
+	"github.com/kgseller/kgseller/shared/tools/localrun"
 )
 
 // chromium finds a Chromium or Chrome executable.

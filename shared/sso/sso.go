@@ -40,7 +40,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kgseller/kgseller/shared/fgruntime"
-	"github.com/kgseller/kgseller/shared/kit"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/reqbody"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/store"
@@ -358,7 +358,7 @@ func (s *Service) callback(ctx context.Context, req events.APIGatewayProxyReques
 	if err != nil {
 		return fail(with(failInternal, "tenant domainName refused", err))
 	}
-	secret, err := s.Box.Open(target.SealedSecret, kit.SecretContext(target.InstanceID, target.TenantID, target.AppID))
+	secret, err := s.Box.Open(target.SealedSecret, marketplace.KitSecretContext(target.InstanceID, target.TenantID, target.AppID))
 	if err != nil {
 		return fail(with(failInternal, "client secret does not open: check KG_DATA_KEY", nil))
 	}
@@ -503,7 +503,7 @@ func (s *Service) revalidate(ctx context.Context, req events.APIGatewayProxyRequ
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, false
 	}
-	secret, err := s.Box.Open(target.SealedSecret, kit.SecretContext(target.InstanceID, target.TenantID, target.AppID))
+	secret, err := s.Box.Open(target.SealedSecret, marketplace.KitSecretContext(target.InstanceID, target.TenantID, target.AppID))
 	if err != nil {
 		return events.APIGatewayProxyResponse{}, false
 	}

@@ -16,15 +16,16 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/endpoint"
-	"github.com/kgseller/kgseller/shared/fakeidp"
+	"github.com/kgseller/kgseller/shared/fakes/fakeidp"
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/kit"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/sso"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 const (
@@ -85,7 +86,7 @@ func newEnv(t *testing.T) *env {
 		}
 	}
 	must(st.UpsertKitTenant(ctx, store.KitTenant{InstanceID: "inst-1", TenantID: "t-1", TenantCode: "acme", Name: "ACME", DomainName: srv.URL + "/idp"}))
-	sealed, _ := box.Seal("s3cret-value", kit.SecretContext("inst-1", "t-1", "app-1"))
+	sealed, _ := box.Seal("s3cret-value", marketplace.KitSecretContext("inst-1", "t-1", "app-1"))
 	must(st.UpsertKitApp(ctx, store.KitApp{InstanceID: "inst-1", TenantID: "t-1", AppID: "app-1", ClientID: "client-1", SealedSecret: sealed}))
 	must(st.UpsertKitUsers(ctx, []store.KitUser{
 		{InstanceID: "inst-1", TenantID: "t-1", AppID: "app-1", UserName: "alice", Name: "Alice", Role: "admin", Enabled: true},
@@ -388,7 +389,7 @@ func TestUnknownTenantAndUnauthorisedUsers(t *testing.T) {
 
 func TestWrongClientSecret(t *testing.T) {
 	e := newEnv(t)
-	sealed, _ := e.box.Seal("not-the-secret", kit.SecretContext("inst-1", "t-1", "app-1"))
+	sealed, _ := e.box.Seal("not-the-secret", marketplace.KitSecretContext("inst-1", "t-1", "app-1"))
 	if err := e.st.UpsertKitApp(context.Background(), store.KitApp{InstanceID: "inst-1", TenantID: "t-1", AppID: "app-1", ClientID: "client-1", SealedSecret: sealed}); err != nil {
 		t.Fatal(err)
 	}

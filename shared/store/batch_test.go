@@ -8,8 +8,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 // TestKitBatchAcrossPackets: with the DSN's packet limit lowered to 64 KiB, a

@@ -8,8 +8,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 func kitCount(t *testing.T, s *store.Store, table, where string, args ...any) int {

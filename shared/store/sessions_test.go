@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 type testClock struct{ t time.Time }

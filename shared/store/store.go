@@ -1,6 +1,7 @@
 // Package store is the MySQL access of every function: connection settings tuned for
-// one FunctionGraph instance, embedded migrations, and the statements that carry the
-// protocol's idempotency through PRIMARY and UNIQUE keys. A duplicate-key error
+// one FunctionGraph instance, and the statements that carry the protocol's
+// idempotency through PRIMARY and UNIQUE keys (the schema is applied by
+// shared/tools/migrate). A duplicate-key error
 // (MySQL 1062) always means "already done": the caller answers with what is stored.
 package store
 
@@ -8,19 +9,13 @@ import (
 	"context"
 	"database/sql"
 	"database/sql/driver"
-	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
-	"github.com/pressly/goose/v3"
 )
-
-//go:embed migrations/*.sql
-var migrations embed.FS
 
 // Options size the connection pool. The zero value suits one event-function
 // instance, which serves one request at a time.
@@ -151,25 +146,6 @@ func (s *Store) Close() error { return s.db.Close() }
 
 // Ping checks connectivity.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
-
-// MigrationsFS returns the embedded migrations (for tools that list them).
-func MigrationsFS() fs.FS {
-	sub, _ := fs.Sub(migrations, "migrations")
-	return sub
-}
-
-// Migrate applies every pending migration and returns how many ran.
-func (s *Store) Migrate(ctx context.Context) (int, error) {
-	p, err := goose.NewProvider(goose.DialectMySQL, s.db.DB, MigrationsFS())
-	if err != nil {
-		return 0, fmt.Errorf("store: migrations: %w", err)
-	}
-	res, err := p.Up(ctx)
-	if err != nil {
-		return len(res), fmt.Errorf("store: applying migrations: %w", err)
-	}
-	return len(res), nil
-}
 
 // IsDuplicate reports whether err is MySQL's duplicate-key error 1062.
 func IsDuplicate(err error) bool {

@@ -9,9 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 func newInstance(id, order string) marketplace.Instance {

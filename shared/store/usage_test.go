@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/dbtest"
 	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
 
 // TestUsageNeverMovesBackwardsUnderConcurrency: reports for one (instance, related

@@ -1,0 +1,254 @@
+package fglocal
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kgseller/kgseller/shared/tools/manifest"
+)
+
+const testManifest = `
+service: t
+provider:
+  name: huawei
+  runtime: Custom
+  timeout: 1
+  environment:
+    variables:
+      FROM_MANIFEST: manifest
+functions:
+  echo:
+    handler: bootstrap
+    userData:
+      FROM_ENV: manifest-loses
+    events:
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /echo, timeout: 5000}
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: ANY, path: /exit}
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /panic}
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /sleep}
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /nap, timeout: 200}
+`
+
+func buildEcho(t *testing.T) (string, *manifest.Manifest) {
+	t.Helper()
+	dir := t.TempDir()
+	cmd := exec.Command(GoCommand(), "build", "-o", filepath.Join(dir, "echo"), "./testdata/echo")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("building echo: %v\n%s", err, out)
+	}
+	m, err := manifest.Parse([]byte(testManifest), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, m
+}
+
+func newEmulator(t *testing.T) (*Emulator, *httptest.Server) {
+	return newEmulatorWith(t, 4, nil)
+}
+
+func newEmulatorWith(t *testing.T, instances int, logger *slog.Logger) (*Emulator, *httptest.Server) {
+	dir, m := buildEcho(t)
+	e, err := New(Options{Manifest: m, BinDir: dir, Env: []string{"FROM_ENV=env", "AWS_LAMBDA_RUNTIME_API=must-be-dropped"}, MaxInstances: instances,
+		FunctionOutput: io.Discard, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(func() { srv.Close(); e.Close() })
+	return e, srv
+}
+
+func post(t *testing.T, url, body string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+	req.Header.Set("X-Test", "header-value")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
+
+func TestEchoThroughRuntimeAPI(t *testing.T) {
+	e, srv := newEmulator(t)
+	resp := post(t, srv.URL+"/echo?q=v", "hello \x00 bytes")
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || string(b) != "hello \x00 bytes" {
+		t.Fatalf("status %d body %q", resp.StatusCode, b)
+	}
+	h := resp.Header
+	if h.Get("X-Method") != "POST" || h.Get("X-Query") != "v" || h.Get("X-Header") != "header-value" || h.Get("X-Source") != "127.0.0.1" {
+		t.Errorf("event fields lost: %v", h)
+	}
+	if h.Get("X-Env") != "manifest|env" {
+		t.Errorf("environment = %q, want manifest settings under the caller's", h.Get("X-Env"))
+	}
+	// A second request reuses the warm instance.
+	pid := h.Get("X-Pid")
+	if again := post(t, srv.URL+"/echo", "x"); again.Header.Get("X-Pid") != pid {
+		t.Errorf("second request ran in pid %s, want the warm %s", again.Header.Get("X-Pid"), pid)
+	}
+	if got := e.Stats()["echo"]; got != 1 {
+		t.Errorf("%d cold starts, want 1", got)
+	}
+	if resp := post(t, srv.URL+"/nowhere", ""); resp.StatusCode != 404 {
+		t.Errorf("unknown route: %d", resp.StatusCode)
+	}
+}
+
+func TestCrashPanicAndTimeout(t *testing.T) {
+	e, srv := newEmulator(t)
+	first := post(t, srv.URL+"/echo", "a").Header.Get("X-Pid")
+	if resp := post(t, srv.URL+"/exit", ""); resp.StatusCode != http.StatusBadGateway {
+		t.Fatalf("crash: status %d, want 502", resp.StatusCode)
+	}
+	// The crashed instance is replaced by a new process.
+	second := post(t, srv.URL+"/echo", "b")
+	if second.StatusCode != 200 || second.Header.Get("X-Pid") == first {
+		t.Fatalf("after crash: status %d pid %s (crashed pid %s)", second.StatusCode, second.Header.Get("X-Pid"), first)
+	}
+	// A panic is caught by the runtime adapter and reported as a function error; the
+	// instance survives.
+	if resp := post(t, srv.URL+"/panic", ""); resp.StatusCode != http.StatusInternalServerError {
+		t.Fatalf("panic: status %d, want 500", resp.StatusCode)
+	}
+	if again := post(t, srv.URL+"/echo", "c"); again.Header.Get("X-Pid") != second.Header.Get("X-Pid") {
+		t.Errorf("instance replaced after a handled panic")
+	}
+	// The function timeout (1 s) kills an overrunning instance.
+	if resp := post(t, srv.URL+"/sleep", ""); resp.StatusCode != http.StatusGatewayTimeout {
+		t.Fatalf("timeout: status %d, want 504", resp.StatusCode)
+	}
+	third := post(t, srv.URL+"/echo", "d")
+	if third.StatusCode != 200 || third.Header.Get("X-Pid") == second.Header.Get("X-Pid") {
+		t.Fatalf("after timeout: status %d pid %s (killed pid %s)", third.StatusCode, third.Header.Get("X-Pid"), second.Header.Get("X-Pid"))
+	}
+	if got := e.Stats()["echo"]; got != 3 {
+		t.Errorf("%d cold starts, want 3 (first, after the crash, after the timeout)", got)
+	}
+}
+
+func TestConcurrentInstancesBounded(t *testing.T) {
+	e, srv := newEmulator(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/echo", strings.NewReader("x"))
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Errorf("status %d", resp.StatusCode)
+			}
+		}()
+	}
+	wg.Wait()
+	if n := e.Stats()["echo"]; n < 1 || n > 4 {
+		t.Fatalf("%d instances started, want 1..4", n)
+	}
+}
+
+func TestCloseStopsProcesses(t *testing.T) {
+	e, srv := newEmulator(t)
+	pid := post(t, srv.URL+"/echo", "x").Header.Get("X-Pid")
+	e.Close()
+	if _, err := os.Stat("/proc/" + pid); err == nil {
+		// The process may linger as a zombie for an instant; its state tells.
+		if b, _ := os.ReadFile("/proc/" + pid + "/stat"); len(b) > 0 && !strings.Contains(string(b), ") Z") {
+			t.Fatalf("function process %s still running after Close", pid)
+		}
+	}
+}
+
+func TestInvokeRaw(t *testing.T) {
+	e, _ := newEmulator(t)
+	out, err := e.Invoke(context.Background(), "echo", []byte(`{"path":"/echo","httpMethod":"POST","body":"raw"}`))
+	if err != nil || !strings.Contains(string(out), `"body":"raw"`) {
+		t.Fatalf("Invoke = %s, %v", out, err)
+	}
+}
+
+// TestOversizedBodyAnsweredByTheFunction: a body between the runtime's event limit
+// and the gateway's 12 MB reaches the function, which answers it; the instance
+// stays. Beyond 12 MB the gateway answers itself, with the request id.
+func TestOversizedBodyAnsweredByTheFunction(t *testing.T) {
+	var logs syncBuffer
+	e, srv := newEmulatorWith(t, 4, slog.New(slog.NewTextHandler(&logs, nil)))
+	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
+	resp := post(t, srv.URL+"/echo", strings.Repeat("x", 7<<20))
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("X-Pid") != pid || resp.Header.Get("X-Request-Id") == "" {
+		t.Fatalf("7 MB body: status %d, pid %s (warm %s), request id %q", resp.StatusCode, resp.Header.Get("X-Pid"), pid, resp.Header.Get("X-Request-Id"))
+	}
+	if again := post(t, srv.URL+"/echo", "after"); again.StatusCode != 200 || again.Header.Get("X-Pid") != pid {
+		t.Fatalf("after the oversized body: status %d pid %s, want the warm %s", again.StatusCode, again.Header.Get("X-Pid"), pid)
+	}
+	if got := e.Stats()["echo"]; got != 1 {
+		t.Fatalf("%d cold starts, want 1: an instance was lost", got)
+	}
+	resp = post(t, srv.URL+"/echo", strings.Repeat("x", maxRequestBody+1))
+	id := resp.Header.Get("X-Request-Id")
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || id == "" || !strings.Contains(logs.String(), id) {
+		t.Fatalf("over the gateway's limit: status %d, request id %q, logs %s", resp.StatusCode, id, logs.String())
+	}
+}
+
+// TestGatewayTimeoutKeepsTheInstance: API Gateway giving up (504) does not stop
+// the function; its instance finishes the invocation and serves the next one. The
+// 504 is logged with its request id.
+func TestGatewayTimeoutKeepsTheInstance(t *testing.T) {
+	var logs syncBuffer
+	e, srv := newEmulatorWith(t, 1, slog.New(slog.NewTextHandler(&logs, nil)))
+	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
+	resp := post(t, srv.URL+"/nap", "")
+	id := resp.Header.Get("X-Request-Id")
+	if resp.StatusCode != http.StatusGatewayTimeout || id == "" || !strings.Contains(logs.String(), id) {
+		t.Fatalf("gateway timeout: status %d, request id %q, logs %s", resp.StatusCode, id, logs.String())
+	}
+	// With one instance allowed, the next request waits for the napping one.
+	if again := post(t, srv.URL+"/echo", "after"); again.StatusCode != 200 || again.Header.Get("X-Pid") != pid {
+		t.Fatalf("after a gateway timeout: status %d pid %s, want the warm %s", again.StatusCode, again.Header.Get("X-Pid"), pid)
+	}
+	if got := e.Stats()["echo"]; got != 1 {
+		t.Fatalf("%d cold starts, want 1: the gateway timeout killed the instance", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the emulator's concurrent logging.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

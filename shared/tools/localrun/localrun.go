@@ -1,0 +1,301 @@
+// Package localrun assembles the local run: a database (the embedded engine unless a
+// DSN is given) with migrations applied, the function binaries built from the
+// manifest, and the APIG/FunctionGraph emulator serving them. scripts/local wires it
+// to a port and signals; integration tests start the same stack.
+package localrun
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"html/template"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/go-sql-driver/mysql"
+
+	"github.com/kgseller/kgseller/shared/apigsign"
+	"github.com/kgseller/kgseller/shared/fakes/embeddeddb"
+	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
+	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/fglocal"
+	"github.com/kgseller/kgseller/shared/tools/manifest"
+	"github.com/kgseller/kgseller/shared/tools/migrate"
+)
+
+// DefaultAccessKey is the access key of the local run when KG_ACCESS_KEY is unset.
+// It is printed at start; it is not a secret and must never be used in production.
+const DefaultAccessKey = "local-dev-access-key"
+
+// Options configure the stack.
+type Options struct {
+	// Addr is where the caller will serve Handler; it is used for the local
+	// front-end URLs handed to instances.
+	Addr string
+	// ModuleDir is the repository root (with go.mod and serverless.yml).
+	ModuleDir string
+	// BinDir receives the built binaries; default <ModuleDir>/build/local.
+	BinDir string
+	// DSN selects a real MySQL/MariaDB; empty starts the embedded engine.
+	DSN string
+	// AccessKey is the key of every interface type; default DefaultAccessKey.
+	AccessKey string
+	// Env is the environment passed to functions (os.Environ() by default).
+	Env            []string
+	MaxInstances   int
+	Logger         *slog.Logger
+	FunctionOutput io.Writer
+	// BuildOutput receives go build's output.
+	BuildOutput io.Writer
+	// TimerEvery, when positive, replaces the schedule of every TIMER trigger
+	// (tests use it instead of waiting a minute).
+	TimerEvery time.Duration
+}
+
+// Stack is a running local run.
+type Stack struct {
+	Manifest  *manifest.Manifest
+	Emulator  *fglocal.Emulator
+	DSN       string
+	Embedded  bool
+	AccessKey string
+	// Market is the fake KooGallery open API the functions call, unless
+	// KG_MKT_ENDPOINT pointed them elsewhere (then nil).
+	Market    *fakemkt.Server
+	MarketURL string
+	db        *embeddeddb.Server
+	handler   http.Handler
+	stop      []func()
+}
+
+// Start brings the stack up; Close takes it down.
+func Start(ctx context.Context, o Options) (*Stack, error) {
+	if o.ModuleDir == "" {
+		o.ModuleDir = "."
+	}
+	if o.BinDir == "" {
+		o.BinDir = filepath.Join(o.ModuleDir, "build", "local")
+	}
+	if o.Env == nil {
+		o.Env = os.Environ()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.BuildOutput == nil {
+		o.BuildOutput = os.Stderr
+	}
+	s := &Stack{AccessKey: o.AccessKey, DSN: o.DSN}
+	if s.AccessKey == "" {
+		s.AccessKey = DefaultAccessKey
+	}
+	getenv := envLookup(o.Env)
+	m, err := manifest.Load(filepath.Join(o.ModuleDir, "serverless.yml"), getenv)
+	if err != nil {
+		return nil, err
+	}
+	s.Manifest = m
+
+	if s.DSN == "" {
+		if s.db, err = embeddeddb.Start("127.0.0.1:0"); err != nil {
+			return nil, err
+		}
+		s.Embedded = true
+		if err := createDatabase(ctx, s.db.DSN(""), "kgseller"); err != nil {
+			s.Close()
+			return nil, err
+		}
+		s.DSN = s.db.DSN("kgseller")
+	}
+	if err := applyMigrations(ctx, s.DSN); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := fglocal.Build(ctx, o.ModuleDir, o.BinDir, m.Names(), o.BuildOutput); err != nil {
+		s.Close()
+		return nil, err
+	}
+	env := append([]string(nil), o.Env...)
+	env = setEnv(env, "DB_DSN", s.DSN)
+	env = setEnv(env, "KG_ACCESS_KEY", s.AccessKey)
+	if getenv("PROVISION_FRONTEND_URL") == "" {
+		env = setEnv(env, "PROVISION_FRONTEND_URL", "http://"+o.Addr+"/app/{instanceId}")
+	}
+	if getenv("KG_MKT_ENDPOINT") == "" {
+		if err := s.startMarket(); err != nil {
+			s.Close()
+			return nil, err
+		}
+		env = setEnv(env, "KG_MKT_ENDPOINT", s.MarketURL)
+		env = setEnv(env, "HUAWEICLOUD_SDK_AK", LocalAK)
+		env = setEnv(env, "HUAWEICLOUD_SDK_SK", LocalSK)
+	}
+	// Endpoints start the worker through the emulated FunctionGraph API.
+	env = setEnv(env, "FULFIL_WORKER_URN", LocalWorkerURN)
+	env = setEnv(env, "FULFIL_WORKER_ENDPOINT", "http://"+o.Addr)
+	kitSSO := localKitSSO(o.Addr, getenv, o.Logger)
+	env = kitSSO.addEnv(env)
+	env = licenseEnv(env, getenv)
+	s.Emulator, err = fglocal.New(fglocal.Options{
+		Manifest: m, BinDir: o.BinDir, Env: env, MaxInstances: o.MaxInstances,
+		Logger: o.Logger, FunctionOutput: o.FunctionOutput,
+	})
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/", s.Emulator)
+	mux.HandleFunc("GET /app/{instance}", appPage)
+	kitSSO.mount(mux)
+	s.stop = append(s.stop, kitSSO.close)
+	mux.Handle("POST /v2/", s.Emulator.AsyncAPI(&apigsign.Verifier{
+		Secret: func(ak string) ([]byte, bool) {
+			return []byte(getenvOr(env, "HUAWEICLOUD_SDK_SK")), ak == getenvOr(env, "HUAWEICLOUD_SDK_AK")
+		},
+	}))
+	s.handler = mux
+	timers, cancel := context.WithCancel(context.Background())
+	s.stop = append(s.stop, cancel)
+	s.Emulator.StartTimers(timers, o.TimerEvery)
+	return s, nil
+}
+
+// Timeouts of the local run's HTTP server. Like API Gateway in front of the
+// functions, it gives a client bounded time to send its headers and its body and
+// closes keep-alive connections left idle, so slow or abandoned connections cannot
+// pile up. ReadTimeout leaves a 12 MB body (the gateway's limit) 60 s.
+const (
+	ReadHeaderTimeout = 10 * time.Second
+	ReadTimeout       = 60 * time.Second
+	IdleTimeout       = 60 * time.Second
+)
+
+type serverTimeouts struct{ header, read, idle time.Duration }
+
+// NewServer is the HTTP server of the local run for h (the stack's Handler).
+func NewServer(h http.Handler) *http.Server {
+	return newServer(h, serverTimeouts{header: ReadHeaderTimeout, read: ReadTimeout, idle: IdleTimeout})
+}
+
+func newServer(h http.Handler, t serverTimeouts) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: t.header, ReadTimeout: t.read, IdleTimeout: t.idle}
+}
+
+// Local credentials of the fake open API and the emulated FunctionGraph API. They
+// are not secrets: they only ever reach this machine's fakes.
+const (
+	LocalAK        = "LOCALAKEXAMPLE000000"
+	LocalSK        = "local-sk-not-a-secret"
+	LocalWorkerURN = "urn:fss:local:local:function:kgseller:fulfil-worker:latest"
+)
+
+// startMarket serves the fake open API on its own port, so its paths are exactly
+// the marketplace's.
+func (s *Stack) startMarket() error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("localrun: fake marketplace: %w", err)
+	}
+	s.Market = fakemkt.New(LocalAK, LocalSK)
+	s.MarketURL = "http://" + ln.Addr().String()
+	srv := &http.Server{Handler: s.Market, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	s.stop = append(s.stop, func() { _ = srv.Close() })
+	return nil
+}
+
+func getenvOr(env []string, key string) string { return envLookup(env)(key) }
+
+// Handler serves the functions' routes and the demo application page.
+func (s *Stack) Handler() http.Handler { return s.handler }
+
+// Close stops the functions, the fakes and the embedded database.
+func (s *Stack) Close() {
+	for _, stop := range s.stop {
+		stop()
+	}
+	if s.Emulator != nil {
+		s.Emulator.Close()
+	}
+	if s.db != nil {
+		s.db.Close()
+	}
+}
+
+// DatabaseLabel describes the database for the start-up banner, without secrets.
+func (s *Stack) DatabaseLabel() string {
+	if s.Embedded {
+		return "embedded (in memory, " + s.db.Addr() + "; data is lost on exit)"
+	}
+	cfg, err := mysql.ParseDSN(s.DSN)
+	if err != nil {
+		return "DB_DSN"
+	}
+	return fmt.Sprintf("DB_DSN (%s@%s/%s)", cfg.User, cfg.Addr, cfg.DBName)
+}
+
+func createDatabase(ctx context.Context, serverDSN, name string) error {
+	db, err := sql.Open("mysql", serverDSN)
+	if err != nil {
+		return fmt.Errorf("localrun: %w", err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "CREATE DATABASE IF NOT EXISTS "+name); err != nil {
+		return fmt.Errorf("localrun: creating database: %w", err)
+	}
+	return nil
+}
+
+func applyMigrations(ctx context.Context, dsn string) error {
+	st, err := store.Open(dsn, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	if _, err := migrate.Up(ctx, st.DB().DB); err != nil {
+		return err
+	}
+	return nil
+}
+
+func envLookup(env []string) func(string) string {
+	m := map[string]string{}
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		m[k] = v
+	}
+	return func(k string) string { return m[k] }
+}
+
+func setEnv(env []string, key, value string) []string {
+	out := env[:0]
+	for _, kv := range env {
+		if !strings.HasPrefix(kv, key+"=") {
+			out = append(out, kv)
+		}
+	}
+	return append(out, key+"="+value)
+}
+
+var appTmpl = template.Must(template.New("app").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Instance {{.}}</title></head>
+<body><h1>Instance {{.}}</h1>
+<p>This page stands in for the seller's application in the local run: the static provisioner points every instance's frontEndUrl here.</p>
+</body></html>
+`))
+
+func appPage(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	_ = appTmpl.Execute(w, r.PathValue("instance"))
+}

@@ -1,0 +1,488 @@
+package localrun_test
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/kgseller/kgseller/shared/endpoint"
+	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/probe"
+	"github.com/kgseller/kgseller/shared/provision"
+	"github.com/kgseller/kgseller/shared/secretbox"
+	"github.com/kgseller/kgseller/shared/sellerhook"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
+	"github.com/kgseller/kgseller/shared/tools/localrun"
+)
+
+// startStack runs the real function binaries under the emulator on a fresh
+// database of the test engine.
+func startStack(t *testing.T) (*localrun.Stack, string, *sql.DB) {
+	return startStackOn(t, dbtest.NewDatabase(t))
+}
+
+// startStackOn starts the stack on dsn; an empty dsn starts the embedded engine,
+// as the README's first command does.
+func startStackOn(t *testing.T, dsn string) (*localrun.Stack, string, *sql.DB) {
+	return startStackWith(t, dsn, nil)
+}
+
+// startStackWith starts the stack with options adjusted by tune.
+func startStackWith(t *testing.T, dsn string, tune func(*localrun.Options)) (*localrun.Stack, string, *sql.DB) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	opts := localrun.Options{
+		Addr: ln.Addr().String(), ModuleDir: "../../..", BinDir: t.TempDir(), DSN: dsn,
+		AccessKey: "it-key", FunctionOutput: io.Discard, BuildOutput: io.Discard,
+	}
+	if tune != nil {
+		tune(&opts)
+	}
+	stack, err := localrun.Start(ctx, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: stack.Handler()}
+	go func() { _ = srv.Serve(ln) }()
+	db, err := sql.Open("mysql", stack.DSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close(); stack.Close(); db.Close() })
+	return stack, "http://" + ln.Addr().String(), db
+}
+
+func count(t *testing.T, db *sql.DB, table string) int {
+	t.Helper()
+	var n int
+	if err := db.QueryRow("SELECT COUNT(*) FROM " + table).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestLocalRunWalkthrough sends a signed walkthrough of all seven activities to the
+// real saas-produce binary, then 50 concurrent duplicates of one order.
+func TestLocalRunWalkthrough(t *testing.T) {
+	stack, base, db := startStack(t)
+	c := &probe.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte("it-key"), "t")}
+	ctx := context.Background()
+	call := func(body, want string) probe.Answer {
+		t.Helper()
+		a, err := c.Post(ctx, []byte(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.ShapeError(); err != nil {
+			t.Fatalf("%s: %v (%s)", body, err, a.Body)
+		}
+		if a.Code() != want {
+			t.Fatalf("%s => %s, want %s", body, a.Body, want)
+		}
+		return a
+	}
+	// newInstance answers at once; the worker, started asynchronously through the
+	// emulated FunctionGraph API, queries the order from the fake marketplace and
+	// provisions the instance, while the marketplace polls queryInstance.
+	a := call(`{"activity":"newInstance","businessId":"b-walk","orderId":"MOCKPERIODYEARNEW","orderLineId":"MOCKPERIODYEARNEW-000001","testFlag":"1"}`, "000004")
+	id := a.String("instanceId")
+	q := pollQuery(t, c, id)
+	info := q.Fields["info"].([]any)[0].(map[string]any)["appInfo"].(map[string]any)
+	if info["frontEndUrl"] != base+"/app/"+id {
+		t.Fatalf("frontEndUrl %v, want the local app page", info["frontEndUrl"])
+	}
+	call(fmt.Sprintf(`{"activity":"refreshInstance","expireTime":"20301124023618","instanceId":%q,"orderId":"MOCKMONTYRENEW","orderLineId":"MOCKMONTYRENEW-000001","scene":"RENEWAL","testFlag":"1"}`, id), "000000")
+	call(fmt.Sprintf(`{"activity":"updateInstanceStatus","instanceId":%q,"status":"FREEZE","testFlag":"1"}`, id), "000000")
+	call(fmt.Sprintf(`{"activity":"updateInstanceStatus","instanceId":%q,"status":"UNFREEZE","testFlag":"1"}`, id), "000000")
+	call(fmt.Sprintf(`{"activity":"upgradeInstance","instanceId":%q,"orderId":"MOCKMONTYCHANGE","orderLineId":"MOCKMONTYCHANGE-000001","testFlag":"1"}`, id), "000000")
+	call(fmt.Sprintf(`{"activity":"changeInstanceCheck","instanceId":%q,"productInfo":{"productId":"p","skuCode":"s","productName":"n","linearValue":2},"testFlag":"1"}`, id), "000000")
+	call(fmt.Sprintf(`{"activity":"releaseInstance","instanceId":%q,"testFlag":"1"}`, id), "000000")
+	call(fmt.Sprintf(`{"activity":"releaseInstance","instanceId":%q,"testFlag":"1"}`, id), "000000")
+	call(`{"activity":"newInstance","businessId":"b-again","orderId":"MOCKPERIODYEARNEW","orderLineId":"MOCKPERIODYEARNEW-000001","testFlag":"1"}`, "000000")
+	// The worker queried the purchase order, then the upgrade order, each once,
+	// with verified AK/SK signatures.
+	want := []string{"orderId=MOCKPERIODYEARNEW&orderLineId=MOCKPERIODYEARNEW-000001", "orderId=MOCKMONTYCHANGE&orderLineId=MOCKMONTYCHANGE-000001"}
+	waitFor(t, "both Query Order calls", func() bool {
+		return len(stack.Market.CallsTo("/api/mkp-openapi-public/global/v1/order/query")) >= len(want)
+	})
+	for i, q := range stack.Market.CallsTo("/api/mkp-openapi-public/global/v1/order/query") {
+		if i >= len(want) || !q.Verified || q.Query != want[i] {
+			t.Fatalf("Query Order call %d: %+v", i, q)
+		}
+	}
+
+	// The app page the static provisioner points at is served.
+	resp, err := http.Get(base + "/app/" + id)
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("app page: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	concurrentDuplicates(t, c)
+	if n := count(t, db, "instances"); n != 2 {
+		t.Fatalf("%d instances, want 2", n)
+	}
+	if starts := stack.Emulator.Stats()["saas-produce"]; starts < 1 || starts > 8 {
+		t.Fatalf("%d cold starts", starts)
+	}
+}
+
+// TestLocalRunEmbeddedDefault starts the stack exactly as the README's first
+// command does (no DB_DSN: the embedded engine) and checks that concurrent
+// duplicates still make one instance.
+func TestLocalRunEmbeddedDefault(t *testing.T) {
+	stack, base, db := startStackOn(t, "")
+	if !stack.Embedded {
+		t.Fatal("stack did not start the embedded engine")
+	}
+	concurrentDuplicates(t, &probe.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte("it-key"), "t")})
+	if n := count(t, db, "instances"); n != 1 {
+		t.Fatalf("%d instances, want 1", n)
+	}
+}
+
+// waitFor polls cond for up to 20 seconds.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// pollQuery polls queryInstance, as the marketplace does, until the instance is
+// provisioned (000000) or 20 seconds pass.
+func pollQuery(t *testing.T, c *probe.Client, id string) probe.Answer {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		a, err := c.Post(context.Background(), []byte(fmt.Sprintf(`{"activity":"queryInstance","instanceId":%q}`, id)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.ShapeError(); err != nil {
+			t.Fatal(err)
+		}
+		switch {
+		case a.Code() == "000000":
+			return a
+		case a.Code() != "000004":
+			t.Fatalf("queryInstance while provisioning: %s", a.Body)
+		case time.Now().After(deadline):
+			t.Fatalf("instance %s still provisioning after 20 s", id)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// concurrentDuplicates sends 50 concurrent newInstance calls for one order line and
+// checks they all name the same instance.
+func concurrentDuplicates(t *testing.T, c *probe.Client) {
+	t.Helper()
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	ids := make([]string, 50)
+	for i := range ids {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			a, err := c.Post(ctx, []byte(fmt.Sprintf(`{"activity":"newInstance","businessId":"dup-%02d","orderId":"CS-DUP","orderLineId":"CS-DUP-000001"}`, i)))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if err := a.ShapeError(); err != nil {
+				t.Error(err)
+				return
+			}
+			ids[i] = a.String("instanceId")
+		}(i)
+	}
+	wg.Wait()
+	for _, got := range ids {
+		if got != ids[0] || got == "" {
+			t.Fatalf("concurrent duplicates answered different instances: %v", ids)
+		}
+	}
+}
+
+// hookReceiver is the seller's application: it checks each webhook's signature and
+// counts the provisioning calls it answered successfully, per order.
+type hookReceiver struct {
+	mu       sync.Mutex
+	secrets  sellerhook.Secrets
+	provided map[string]int
+	badSig   int
+}
+
+func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if err := h.secrets.Verify(r.Header.Get(sellerhook.Header), body, time.Now(), 0); err != nil {
+		h.badSig++
+		w.WriteHeader(http.StatusUnauthorized)
+		return
+	}
+	var ev provision.Event
+	_ = json.Unmarshal(body, &ev)
+	if ev.Type == "instance.provision" {
+		if ev.Order == nil || ev.Buyer == nil || ev.Period == nil {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		h.provided[ev.Instance.OrderID]++
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = fmt.Fprintf(w, `{"frontEndUrl":"https://app.example.com/%s","userName":"admin","password":"pw-%s"}`, ev.Instance.InstanceID, ev.Instance.InstanceID)
+}
+
+// TestWebhookDownThenUp provisions through the seller's webhook while it is down:
+// the worker retries with backoff, and once the application is up every instance is
+// provisioned with exactly one provisioning call per order.
+func TestWebhookDownThenUp(t *testing.T) {
+	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hookAddr := hookLn.Addr().String()
+	hookLn.Close() // the application is down: nothing listens here yet
+	dataKey, _ := secretbox.NewKey()
+	_, base, db := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
+		o.Env = append(os.Environ(),
+			"PROVISIONER=webhook", "PROVISION_WEBHOOK_URL=http://"+hookAddr+"/hook", "PROVISION_WEBHOOK_ALLOW_HTTP=true",
+			"PROVISION_WEBHOOK_SECRET=hook-secret", "KG_DATA_KEY="+dataKey,
+			"FULFIL_BASE_DELAY=100ms", "FULFIL_MAX_DELAY=300ms", "FULFIL_MAX_ATTEMPTS=50")
+		o.TimerEvery = 200 * time.Millisecond
+	})
+	c := &probe.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte("it-key"), "t")}
+	orders := []string{"MOCKPERIODYEARNEW", "MOCKONETIMENEW", "MOCKONDEMAND", "CS-HOOK-1", "CS-HOOK-2"}
+	ids := map[string]string{}
+	for _, o := range orders {
+		a, err := c.Post(context.Background(), []byte(fmt.Sprintf(`{"activity":"newInstance","businessId":"b-%s","orderId":%q,"orderLineId":"%s-000001"}`, o, o, o)))
+		if err != nil || a.Code() != "000004" {
+			t.Fatalf("newInstance %s: %v %s", o, err, a.Body)
+		}
+		ids[o] = a.String("instanceId")
+	}
+	// Every provisioning job fails at least twice while the application is down.
+	waitFor(t, "failed attempts while the webhook is down", func() bool {
+		var n int
+		_ = db.QueryRow("SELECT COUNT(*) FROM jobs WHERE kind = 'provision' AND attempts >= 2 AND last_error IS NOT NULL").Scan(&n)
+		return n == len(orders)
+	})
+	secrets, _ := sellerhook.NewSecrets("hook-secret")
+	rec := &hookReceiver{secrets: secrets, provided: map[string]int{}}
+	up, err := net.Listen("tcp", hookAddr)
+	if err != nil {
+		t.Fatalf("bringing the application up on %s: %v", hookAddr, err)
+	}
+	hookSrv := &http.Server{Handler: rec}
+	go func() { _ = hookSrv.Serve(up) }()
+	defer hookSrv.Close()
+	for _, o := range orders {
+		q := pollQuery(t, c, ids[o])
+		app := q.Fields["info"].([]any)[0].(map[string]any)["appInfo"].(map[string]any)
+		if app["password"] != "pw-"+ids[o] {
+			t.Fatalf("%s: appInfo %v", o, app)
+		}
+	}
+	// More timer ticks must not provision anything twice.
+	time.Sleep(600 * time.Millisecond)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	for _, o := range orders {
+		if rec.provided[o] != 1 {
+			t.Errorf("order %s provisioned %d times, want 1", o, rec.provided[o])
+		}
+	}
+	if rec.badSig != 0 {
+		t.Errorf("%d webhook calls failed signature verification", rec.badSig)
+	}
+}
+
+// syncBuffer collects function output from several processes.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.buf = append(b.buf, p...)
+	return len(p), nil
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return string(b.buf)
+}
+
+// TestNoSecretInLogsOrAnswers runs the functions with known secret values, drives
+// them through successful, forged, replayed and malformed calls and the seller API,
+// and searches every log line and answer for the secrets.
+func TestNoSecretInLogsOrAnswers(t *testing.T) {
+	const accessKey = "AccessKey-Secret-0001"
+	const hookSecret = "Webhook-Secret-0002"
+	dataKey, _ := secretbox.NewKey()
+	var out syncBuffer
+	var answers []string
+	_, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
+		o.AccessKey = accessKey
+		o.FunctionOutput = &out
+		o.Logger = slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		o.Env = append(os.Environ(), "PROVISION_WEBHOOK_SECRET="+hookSecret, "KG_DATA_KEY="+dataKey, "LOG_LEVEL=debug")
+	})
+	ctx := context.Background()
+	good := &probe.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte(accessKey), "t")}
+	forged := &probe.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte("not-"+accessKey), "t")}
+	record := func(a probe.Answer, err error) probe.Answer {
+		if err != nil {
+			t.Fatal(err)
+		}
+		answers = append(answers, string(a.Body), fmt.Sprint(a.Header))
+		return a
+	}
+	a := record(good.Post(ctx, []byte(`{"activity":"newInstance","businessId":"b-sec","orderId":"CS-SEC","orderLineId":"CS-SEC-1"}`)))
+	pollQuery(t, good, a.String("instanceId"))
+	record(forged.Post(ctx, []byte(`{"activity":"queryInstance","instanceId":"b-sec"}`)))
+	record(good.Post(ctx, []byte(`{"activity":"queryInstance","instanceId":`)))
+	record(good.Post(ctx, []byte(`{"activity":"queryInstance","instanceId":"`+accessKey+`"}`)))
+	s, _ := good.Sign([]byte(`{"activity":"queryInstance","instanceId":"b-sec"}`))
+	record(good.Send(ctx, s))
+	record(good.Send(ctx, s)) // replay
+	stale, _ := good.SignWith([]byte(`{"activity":"queryInstance","instanceId":"b-sec"}`), "n-stale", "1000000000000")
+	record(good.Send(ctx, stale))
+	// The seller API with a wrong and a right signature.
+	secrets, _ := sellerhook.NewSecrets(hookSecret)
+	for _, sig := range []string{"t=1,v1=00", secrets.Sign([]byte(`{"instanceId":"b-sec","usageValue":1}`), time.Now())} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/seller/usage", strings.NewReader(`{"instanceId":"b-sec","usageValue":1}`))
+		req.Header.Set(sellerhook.Header, sig)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		answers = append(answers, string(body), fmt.Sprint(resp.Header))
+	}
+	time.Sleep(300 * time.Millisecond) // let the last log lines arrive
+	logs := out.String()
+	if !strings.Contains(logs, `"resultCode":"000001"`) || !strings.Contains(logs, `"kind":"provision"`) {
+		t.Fatalf("the logs do not show the calls that were made:\n%s", logs)
+	}
+	haystack := logs + strings.Join(answers, "\n")
+	for _, secret := range []string{accessKey, hookSecret, dataKey, localrun.LocalSK} {
+		if strings.Contains(haystack, secret) {
+			t.Errorf("secret %q appears in logs or answers", secret[:4]+"…")
+		}
+	}
+}
+
+// TestOversizedBodyOnEveryRoute sends bodies over each function's limit (2 MB) and
+// over the runtime's event limit (7 MB, which base64 makes a 9 MB event) to every
+// route: each answers its documented error in its documented shape (000002 signed
+// for marketplace routes, 413 for the others), no function instance is lost, and
+// the answer's request id is in the function's log.
+func TestOversizedBodyOnEveryRoute(t *testing.T) {
+	dataKey, _ := secretbox.NewKey()
+	var out syncBuffer
+	stack, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
+		o.FunctionOutput = &out
+		o.Env = append(os.Environ(), "PROVISION_WEBHOOK_SECRET=hook-secret", "KG_DATA_KEY="+dataKey)
+	})
+	send := func(method, path string, size int) (*http.Response, []byte) {
+		t.Helper()
+		req, err := http.NewRequest(method, base+path, strings.NewReader(strings.Repeat("x", size)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatalf("%s %s (%d bytes): %v", method, path, size, err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp, body
+	}
+	key := kgsign.NewKey([]byte("it-key"), "t")
+	warm := map[string]bool{}
+	for _, r := range stack.Emulator.Routes() {
+		method := r.Method
+		if method == "ANY" {
+			method = http.MethodPost
+		}
+		if !warm[r.Function] {
+			send(method, r.Path, 0) // the function's one cold start
+			warm[r.Function] = true
+		}
+		for _, size := range []int{2 << 20, 7 << 20} {
+			resp, body := send(method, r.Path, size)
+			what := fmt.Sprintf("%s %s (%s, %d MB)", method, r.Path, r.Function, size>>20)
+			id := resp.Header.Get("X-Request-Id")
+			var m map[string]any
+			_ = json.Unmarshal(body, &m)
+			switch {
+			case strings.HasPrefix(r.Function, "sso-"):
+				if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+					resp.Header.Get("Content-Security-Policy") == "" {
+					t.Errorf("%s: %d %s %.200s, want the 413 page", what, resp.StatusCode, resp.Header.Get("Content-Type"), body)
+				}
+			case r.Function == "provision-callback" || r.Function == "usage-report":
+				if resp.StatusCode != http.StatusRequestEntityTooLarge || m["error"] == nil {
+					t.Errorf("%s: %d %.200s, want 413 {\"error\":…}", what, resp.StatusCode, body)
+				}
+			case r.Function == "api-backend":
+				if resp.StatusCode != http.StatusRequestEntityTooLarge || m["error_code"] != "BACKEND.0413" {
+					t.Errorf("%s: %d %.200s, want 413 BACKEND.0413", what, resp.StatusCode, body)
+				}
+			default:
+				got, err := endpoint.CheckAnswer(events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Body: string(body),
+					Headers: map[string]string{"Content-Type": resp.Header.Get("Content-Type"), "Body-Sign": resp.Header.Get("Body-Sign")}}, key)
+				if err != nil || got["resultCode"] != "000002" {
+					t.Errorf("%s: %v %v, want a signed 000002", what, got, err)
+				}
+			}
+			if id == "" {
+				t.Errorf("%s: no X-Request-Id", what)
+			} else {
+				// The log line travels through the process's stderr, the answer through
+				// the runtime API: allow the line a moment to arrive.
+				for i := 0; i < 50 && !strings.Contains(out.String(), id); i++ {
+					time.Sleep(100 * time.Millisecond)
+				}
+				if !strings.Contains(out.String(), id) {
+					t.Errorf("%s: request id %s is not in the function's log", what, id)
+				}
+			}
+		}
+	}
+	for fn, n := range stack.Emulator.Stats() {
+		if warm[fn] && n != 1 {
+			t.Errorf("%s: %d cold starts, want 1: an oversized body cost an instance", fn, n)
+		}
+	}
+}
