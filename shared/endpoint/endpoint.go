@@ -23,7 +23,6 @@ import (
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/marketplace"
-	"github.com/kgseller/kgseller/shared/store"
 )
 
 // Operation is a decoded, validated request, ready to run.
@@ -155,7 +154,7 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 	scope := NonceScope(v.Key)
 	if err := cfg.Nonces.RememberNonce(ctx, scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
 		t.reason = err.Error()
-		if errors.Is(err, store.ErrReplay) {
+		if errors.Is(err, marketplace.ErrReplay) {
 			return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: nonce already used")
 		}
 		return marketplace.NewResult(marketplace.InternalError, "")

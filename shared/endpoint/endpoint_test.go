@@ -19,7 +19,6 @@ import (
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/marketplace"
-	"github.com/kgseller/kgseller/shared/store"
 )
 
 type memNonces struct {
@@ -35,7 +34,7 @@ func (m *memNonces) RememberNonce(_ context.Context, scope, nonce string, _ time
 		return m.err
 	}
 	if m.seen[scope+"/"+nonce] {
-		return store.ErrReplay
+		return marketplace.ErrReplay
 	}
 	m.seen[scope+"/"+nonce] = true
 	return nil

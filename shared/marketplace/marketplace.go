@@ -212,6 +212,10 @@ type Instance struct {
 	ReleasedAt        *time.Time
 }
 
+// ErrReplay reports a nonce (or a seller-API signature) already used within its
+// lifetime: the request is a replay.
+var ErrReplay = errors.New("nonce already used")
+
 // PasswordContext binds an instance's sealed password to the instance, so a sealed
 // value copied to another row does not open.
 func PasswordContext(instanceID string) string { return "instance-password:" + instanceID }

@@ -114,7 +114,7 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 		// the same signed bytes must not be refused as a replay.
 		expires := signed.Time.Add(sellerhook.DefaultTolerance + time.Minute)
 		if err := s.Store.RememberNonce(ctx, NonceScope, signed.Signature, expires); err != nil {
-			if errors.Is(err, store.ErrReplay) {
+			if errors.Is(err, marketplace.ErrReplay) {
 				return problem(http.StatusUnauthorized, "signature: already used; sign every request anew"), nil
 			}
 			logger.Error("remembering the signature", "op", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)

@@ -2,23 +2,20 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"time"
 )
 
-// ErrReplay is returned when a nonce was already used within its lifetime.
-var ErrReplay = errors.New("store: nonce already used")
-
 // RememberNonce records the nonce of a verified request; a second use within its
-// lifetime returns ErrReplay. Only verified requests reach it, so forged traffic
+// lifetime returns marketplace.ErrReplay. Only verified requests reach it, so forged traffic
 // cannot grow the table.
 func (s *Store) RememberNonce(ctx context.Context, scope, nonce string, expires time.Time) error {
 	_, err := s.db.ExecContext(ctx,
 		"INSERT INTO nonces (scope, nonce, expires_at) VALUES (?, ?, ?)",
 		scope, nonce, expires.UTC())
 	if IsDuplicate(err) {
-		return ErrReplay
+		return marketplace.ErrReplay
 	}
 	if err != nil {
 		return fmt.Errorf("store: remembering nonce: %w", err)

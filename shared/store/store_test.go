@@ -111,7 +111,7 @@ func TestNonces(t *testing.T) {
 	if err := s.RememberNonce(ctx, "basic", "n1", now.Add(-time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RememberNonce(ctx, "basic", "n1", now.Add(time.Minute)); !errors.Is(err, store.ErrReplay) {
+	if err := s.RememberNonce(ctx, "basic", "n1", now.Add(time.Minute)); !errors.Is(err, marketplace.ErrReplay) {
 		t.Fatalf("replay: err = %v", err)
 	}
 	if err := s.RememberNonce(ctx, "kit", "n1", now.Add(time.Minute)); err != nil {

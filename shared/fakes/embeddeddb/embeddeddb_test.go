@@ -84,13 +84,13 @@ func TestFailedStatementLeavesNoStaleSnapshot(t *testing.T) {
 	if err := a.RememberNonce(ctx, "s", "n1", exp); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.RememberNonce(ctx, "s", "n1", exp); !errors.Is(err, store.ErrReplay) {
+	if err := b.RememberNonce(ctx, "s", "n1", exp); !errors.Is(err, marketplace.ErrReplay) {
 		t.Fatalf("b, n1: %v, want a replay", err)
 	}
 	if err := a.RememberNonce(ctx, "s", "n2", exp); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.RememberNonce(ctx, "s", "n2", exp); !errors.Is(err, store.ErrReplay) {
+	if err := b.RememberNonce(ctx, "s", "n2", exp); !errors.Is(err, marketplace.ErrReplay) {
 		t.Fatalf("b, n2 after its failed statement: %v, want a replay", err)
 	}
 }
