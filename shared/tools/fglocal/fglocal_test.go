@@ -148,13 +148,21 @@ func TestCrashPanicAndTimeout(t *testing.T) {
 
 func TestConcurrentInstancesBounded(t *testing.T) {
 	e, srv := newEmulator(t)
+	postConcurrently(t, srv.URL+"/echo", 20)
+	if n := e.Stats()["echo"]; n < 1 || n > 4 {
+		t.Fatalf("%d instances started, want 1..4", n)
+	}
+}
+
+// postConcurrently sends n requests to url at once; each must answer 200.
+func postConcurrently(t *testing.T, url string, n int) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/echo", strings.NewReader("x"))
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := http.Post(url, "text/plain", strings.NewReader("x"))
 			if err != nil {
 				t.Error(err)
 				return
@@ -166,9 +174,6 @@ func TestConcurrentInstancesBounded(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := e.Stats()["echo"]; n < 1 || n > 4 {
-		t.Fatalf("%d instances started, want 1..4", n)
-	}
 }
 
 func TestCloseStopsProcesses(t *testing.T) {
@@ -350,23 +355,7 @@ func TestMaxInstancesPerFunction(t *testing.T) {
 	}
 
 	// two: 30 concurrent requests share at most two instances.
-	var wg sync.WaitGroup
-	for i := 0; i < 30; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			resp, err := http.Post(srv.URL+"/two/echo", "text/plain", strings.NewReader("x"))
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			resp.Body.Close()
-			if resp.StatusCode != 200 {
-				t.Errorf("status %d", resp.StatusCode)
-			}
-		}()
-	}
-	wg.Wait()
+	postConcurrently(t, srv.URL+"/two/echo", 30)
 	if u := e.Usage()["two"]; u.Started > 2 || u.Peak > 2 || u.Started < 1 {
 		t.Fatalf("two: %+v; want at most two instances", u)
 	}
