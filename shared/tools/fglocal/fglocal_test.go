@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kgseller/kgseller/shared/tools/buildzip"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
@@ -47,7 +48,7 @@ functions:
 func buildEcho(t *testing.T) (string, *manifest.Manifest) {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(GoCommand(), "build", "-o", filepath.Join(dir, "echo"), "./testdata/echo")
+	cmd := exec.Command(buildzip.GoCommand(), "build", "-o", filepath.Join(dir, "echo"), "./testdata/echo")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building echo: %v\n%s", err, out)
 	}
