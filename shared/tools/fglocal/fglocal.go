@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
@@ -200,7 +201,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Request-Id", requestID)
-	fgruntime.WriteHTTP(w, resp)
+	httpfn.WriteHTTP(w, resp)
 }
 
 func (e *Emulator) match(method, path string) (manifest.Route, bool) {
