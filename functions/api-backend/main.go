@@ -5,10 +5,10 @@ package main
 
 import (
 	"github.com/kgseller/kgseller/shared/config"
-	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
 	"github.com/kgseller/kgseller/shared/wire/apifn"
 )
 
 func main() {
-	fgruntime.Start(apifn.Backend(config.EnvWithSecrets()))
+	httpfn.Start(apifn.Backend(config.EnvWithSecrets()))
 }

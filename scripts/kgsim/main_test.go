@@ -39,7 +39,7 @@ func TestPassesAgainstLocalRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	stack, err := localrun.Start(ctx, localrun.Options{
-		Addr: ln.Addr().String(), ModuleDir: "../..", BinDir: t.TempDir(), DSN: dbtest.NewDatabase(t),
+		Addr: ln.Addr().String(), ModuleDir: "../..", DSN: dbtest.NewDatabase(t),
 		AccessKey: "cli-key", FunctionOutput: io.Discard, BuildOutput: io.Discard, TimerEvery: 200 * time.Millisecond,
 	})
 	if err != nil {

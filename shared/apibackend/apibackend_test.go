@@ -19,7 +19,7 @@ import (
 	"github.com/kgseller/kgseller/shared/apibackend"
 	"github.com/kgseller/kgseller/shared/apigsign"
 	"github.com/kgseller/kgseller/shared/config"
-	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
 )
 
 var keys = []apibackend.Key{{Key: "sig-key-current", Secret: "sig-secret-current"}, {Key: "sig-key-previous", Secret: "sig-secret-previous"}}
@@ -27,7 +27,7 @@ var keys = []apibackend.Key{{Key: "sig-key-current", Secret: "sig-secret-current
 func server(t *testing.T) *httptest.Server {
 	t.Helper()
 	h := apibackend.Handler(apibackend.Options{Keys: keys, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(fgruntime.HTTPHandler(h))
+	srv := httptest.NewServer(httpfn.HTTPHandler(h))
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -158,7 +158,7 @@ func replaceBody(r *http.Request, body []byte) *http.Request {
 func TestCapturedRequestCannotCarryAnotherBody(t *testing.T) {
 	var logs bytes.Buffer
 	h := apibackend.Handler(apibackend.Options{Keys: keys, Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	srv := httptest.NewServer(fgruntime.HTTPHandler(h))
+	srv := httptest.NewServer(httpfn.HTTPHandler(h))
 	t.Cleanup(srv.Close)
 
 	body := []byte(`{"amount":1}`)
@@ -197,7 +197,7 @@ func TestCapturedRequestCannotCarryAnotherBody(t *testing.T) {
 // TestUnsignedPayloadWhenAllowed: with the setting, UNSIGNED-PAYLOAD passes.
 func TestUnsignedPayloadWhenAllowed(t *testing.T) {
 	h := apibackend.Handler(apibackend.Options{Keys: keys, AllowUnsignedPayload: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	srv := httptest.NewServer(fgruntime.HTTPHandler(h))
+	srv := httptest.NewServer(httpfn.HTTPHandler(h))
 	t.Cleanup(srv.Close)
 	if status, m := do(t, captured(t, srv.URL, "", "text/plain", []byte("a b c"))); status != http.StatusOK {
 		t.Fatalf("UNSIGNED-PAYLOAD allowed: %d %v", status, m)

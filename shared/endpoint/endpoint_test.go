@@ -17,7 +17,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/marketplace"
 )
@@ -341,7 +341,7 @@ func TestBodyDroppedByTheRuntime(t *testing.T) {
 	r := httptest.NewRequest(http.MethodPost, "/saas/produce?"+url.Values{
 		"signature": {signedReq.QueryStringParameters["signature"]}, "timestamp": {signedReq.QueryStringParameters["timestamp"]},
 		"nonce": {signedReq.QueryStringParameters["nonce"]}}.Encode(), strings.NewReader(strings.Repeat("x", 64)))
-	req, err := fgruntime.RequestFromHTTP(r, 16, false)
+	req, err := httpfn.RequestFromHTTP(r, 16, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func (e Event) Request() events.APIGatewayProxyRequest {
 		req.RequestContext.Authorizer = map[string]interface{}{UserDataKey: ud}
 	}
 	if e.bodyDropped > 0 {
-		markBodyDropped(&req, e.bodyDropped)
+		MarkBodyDropped(&req, e.bodyDropped)
 	}
 	return req
 }

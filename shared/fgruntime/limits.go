@@ -38,7 +38,9 @@ func bodyDropped(req events.APIGatewayProxyRequest) (int64, bool) {
 	return n, ok
 }
 
-func markBodyDropped(req *events.APIGatewayProxyRequest, n int64) {
+// MarkBodyDropped marks req as a request whose body of n bytes was not kept
+// (over the runtime's limit): RawBody and ReadBody then answer ErrBodyTooLarge.
+func MarkBodyDropped(req *events.APIGatewayProxyRequest, n int64) {
 	if req.RequestContext.Authorizer == nil {
 		req.RequestContext.Authorizer = map[string]interface{}{}
 	}

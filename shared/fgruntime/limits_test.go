@@ -33,7 +33,7 @@ func bigEvent(t *testing.T, bodyBytes int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(b) <= maxEventBytes {
+	if len(b) <= MaxEventBytes {
 		t.Fatalf("event of %d bytes is within the limit", len(b))
 	}
 	return b
@@ -98,60 +98,10 @@ func TestOversizedEventIsAnswered(t *testing.T) {
 // cannot be read; the runtime reports a function error for it instead of leaving
 // the invocation unanswered.
 func TestOversizedEventWithoutBodyFails(t *testing.T) {
-	huge, _ := json.Marshal(map[string]any{"path": "/h", "headers": map[string]string{"x-pad": strings.Repeat("p", maxEventBytes+10)}})
+	huge, _ := json.Marshal(map[string]any{"path": "/h", "headers": map[string]string{"x-pad": strings.Repeat("p", MaxEventBytes+10)}})
 	f := runLoop(t, huge)
 	if len(f.errors) != 1 || !strings.Contains(string(f.errors["req-1"]), "limit") {
 		t.Fatalf("results %d, errors %v", len(f.results), f.errors)
-	}
-}
-
-// TestHTTPFunctionOversizedBody: as an HTTP function the same handler answers an
-// oversized body itself.
-func TestHTTPFunctionOversizedBody(t *testing.T) {
-	srv := httptest.NewServer(HTTPHandler(sizeHandler))
-	defer srv.Close()
-	resp, err := http.Post(srv.URL+"/big?q=1", "application/json", bytes.NewReader(bytes.Repeat([]byte("x"), maxEventBytes+1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.Header.Get("X-Path") != "/big" || resp.Header.Get("X-Query") != "1" {
-		t.Fatalf("status %d headers %v", resp.StatusCode, resp.Header)
-	}
-}
-
-// TestSourceIPHeaderTrustedOnlyBehindGateway: X-Apig-Source-Ip is API Gateway's
-// only in front of an HTTP function; anywhere else a caller could set it.
-func TestSourceIPHeaderTrustedOnlyBehindGateway(t *testing.T) {
-	for _, c := range []struct {
-		h    http.Handler
-		want string
-	}{{HTTPHandler(sizeHandler), "127.0.0.1"}, {GatewayHTTPHandler(sizeHandler), "203.0.113.9"}} {
-		srv := httptest.NewServer(c.h)
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/x", strings.NewReader("{}"))
-		req.Header.Set("X-Apig-Source-Ip", "203.0.113.9")
-		resp, err := http.DefaultClient.Do(req)
-		srv.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		if got := resp.Header.Get("X-Source"); got != c.want {
-			t.Errorf("source IP %q, want %q", got, c.want)
-		}
-	}
-	for _, c := range []struct {
-		args []string
-		env  map[string]string
-		want bool
-	}{
-		{[]string{"-http"}, nil, true},
-		{nil, map[string]string{"FG_RUNTIME_MODE": "http"}, true},
-		{nil, nil, false}, // a binary run by hand
-	} {
-		if got := behindGateway(c.args, func(k string) string { return c.env[k] }); got != c.want {
-			t.Errorf("behindGateway(%v, %v) = %v, want %v", c.args, c.env, got, c.want)
-		}
 	}
 }
 

@@ -36,14 +36,12 @@ const (
 )
 
 const (
-	// maxEventBytes is the most of one invocation event the runtime holds.
+	// MaxEventBytes is the most of one invocation event the runtime holds.
 	// FunctionGraph's synchronous request payload limit is 6 MB, but API Gateway
 	// accepts request bodies up to 12 MB by default, which base64 makes larger
 	// still: an event over this limit is read without its body and still answered
 	// (the handler sees ErrBodyTooLarge), never dropped.
-	maxEventBytes = 8 << 20
-	// DefaultHTTPAddr is where FunctionGraph HTTP functions must listen.
-	DefaultHTTPAddr = "127.0.0.1:8000"
+	MaxEventBytes = 8 << 20
 )
 
 // DetectMode picks the mode from the environment and arguments: AWS first (its
@@ -78,31 +76,17 @@ func Start(h Handler) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	var err error
-	switch mode {
-	case ModeCustom:
-		err = RunCustom(ctx, os.Getenv("RUNTIME_API_ADDR"), APIGInvoker(h), invocationTimeout(os.Getenv))
-	default:
-		handler := HTTPHandler(h)
-		if behindGateway(os.Args[1:], os.Getenv) {
-			handler = GatewayHTTPHandler(h)
-		}
-		err = serve(ctx, httpAddr(os.Getenv), handler)
+	if mode == ModeHTTP {
+		exit(errNoHTTP)
 	}
-	exit(err)
+	exit(RunCustom(ctx, os.Getenv("RUNTIME_API_ADDR"), APIGInvoker(h), invocationTimeout(os.Getenv)))
 }
 
-// behindGateway reports whether the binary runs as a FunctionGraph HTTP function
-// (its bootstrap passes -http or sets FG_RUNTIME_MODE=http), where API Gateway
-// sets X-Apig-Source-Ip; a binary run by hand serves whoever connects.
-func behindGateway(args []string, getenv func(string) string) bool {
-	for _, a := range args {
-		if a == "-http" || a == "--http" {
-			return true
-		}
-	}
-	return strings.EqualFold(getenv("FG_RUNTIME_MODE"), "http")
-}
+// errNoHTTP: the function was started as an HTTP function (or by hand, without
+// the custom runtime's RUNTIME_API_ADDR) but was built without that mode, which
+// only functions that can be deployed as HTTP functions link (package httpfn).
+var errNoHTTP = errors.New("this function runs under FunctionGraph's custom runtime (RUNTIME_API_ADDR is not set): " +
+	"run it with the local emulator (go run ./scripts/local), or build it with the HTTP-function mode (fgruntime/httpfn)")
 
 // StartInvoke runs a raw-payload handler (timer or asynchronous invocations).
 func StartInvoke(fn InvokeFunc) {
@@ -113,14 +97,10 @@ func StartInvoke(fn InvokeFunc) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	var err error
-	switch mode {
-	case ModeCustom:
-		err = RunCustom(ctx, os.Getenv("RUNTIME_API_ADDR"), fn, invocationTimeout(os.Getenv))
-	default:
-		err = serveInvokeHTTP(ctx, httpAddr(os.Getenv), fn)
+	if mode == ModeHTTP {
+		exit(errNoHTTP)
 	}
-	exit(err)
+	exit(RunCustom(ctx, os.Getenv("RUNTIME_API_ADDR"), fn, invocationTimeout(os.Getenv)))
 }
 
 func exit(err error) {
@@ -128,13 +108,6 @@ func exit(err error) {
 		slog.Error("runtime stopped", "err", err)
 		os.Exit(1)
 	}
-}
-
-func httpAddr(getenv func(string) string) string {
-	if a := getenv("FG_HTTP_ADDR"); a != "" {
-		return a
-	}
-	return DefaultHTTPAddr
 }
 
 // invocationTimeout reads RUNTIME_TIMEOUT (seconds) so handlers see a deadline a
@@ -213,7 +186,7 @@ func RunCustom(ctx context.Context, addr string, fn InvokeFunc, timeout time.Dur
 		}
 		failures = 0
 		id := inv.RequestID
-		out, ierr := invokeSafely(WithInvocation(ctx, inv), fn, payload, timeout)
+		out, ierr := InvokeSafely(WithInvocation(ctx, inv), fn, payload, timeout)
 		if ierr != nil {
 			body, _ := json.Marshal(map[string]string{"errorMessage": ierr.Error(), "errorType": "FunctionError"})
 			err = post(ctx, client, base+"error/"+id, body)
@@ -251,16 +224,16 @@ func nextInvocation(ctx context.Context, client *http.Client, base string) (Invo
 	if inv.RequestID == "" {
 		return Invocation{}, nil, errors.New("next invocation: no X-Cff-Request-Id header")
 	}
-	payload, err := io.ReadAll(io.LimitReader(resp.Body, maxEventBytes+1))
+	payload, err := io.ReadAll(io.LimitReader(resp.Body, MaxEventBytes+1))
 	if err != nil {
 		return inv, nil, &unreadableEvent{requestID: inv.RequestID, err: err}
 	}
-	if len(payload) <= maxEventBytes {
+	if len(payload) <= MaxEventBytes {
 		return inv, payload, nil
 	}
 	// Too large to hold: keep everything but the body, which the handler answers
 	// for (ErrBodyTooLarge).
-	payload, dropped, err := dropBody(io.MultiReader(bytes.NewReader(payload), resp.Body), maxEventBytes)
+	payload, dropped, err := dropBody(io.MultiReader(bytes.NewReader(payload), resp.Body), MaxEventBytes)
 	if err != nil {
 		return inv, nil, &unreadableEvent{requestID: inv.RequestID, err: err}
 	}
@@ -276,7 +249,7 @@ type unreadableEvent struct {
 }
 
 func (u *unreadableEvent) Error() string {
-	return fmt.Sprintf("invocation event over the runtime's limit of %d bytes or unreadable: %v", maxEventBytes, u.err)
+	return fmt.Sprintf("invocation event over the runtime's limit of %d bytes or unreadable: %v", MaxEventBytes, u.err)
 }
 
 func post(ctx context.Context, client *http.Client, url string, body []byte) error {
@@ -297,9 +270,9 @@ func post(ctx context.Context, client *http.Client, url string, body []byte) err
 	return nil
 }
 
-// invokeSafely runs one invocation with its deadline and turns a panic into an error
-// so the loop survives it.
-func invokeSafely(ctx context.Context, fn InvokeFunc, payload []byte, timeout time.Duration) (out []byte, err error) {
+// InvokeSafely runs one invocation with its deadline (when timeout is positive)
+// and turns a panic into an error, so the caller's loop survives it.
+func InvokeSafely(ctx context.Context, fn InvokeFunc, payload []byte, timeout time.Duration) (out []byte, err error) {
 	if timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, timeout)
@@ -312,136 +285,4 @@ func invokeSafely(ctx context.Context, fn InvokeFunc, payload []byte, timeout ti
 		}
 	}()
 	return fn(ctx, payload)
-}
-
-func serveInvokeHTTP(ctx context.Context, addr string, fn InvokeFunc) error {
-	return serve(ctx, addr, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		payload, err := io.ReadAll(io.LimitReader(r.Body, maxEventBytes+1))
-		if err != nil || len(payload) > maxEventBytes {
-			http.Error(w, "payload too large or unreadable", http.StatusRequestEntityTooLarge)
-			return
-		}
-		out, err := invokeSafely(r.Context(), fn, payload, 0)
-		if err != nil {
-			http.Error(w, "invocation failed", http.StatusInternalServerError)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_, _ = w.Write(out)
-	}))
-}
-
-func serve(ctx context.Context, addr string, h http.Handler) error {
-	srv := &http.Server{
-		Addr:              addr,
-		Handler:           h,
-		ReadHeaderTimeout: 5 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.ListenAndServe() }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(shutdown)
-		return ctx.Err()
-	}
-}
-
-// HTTPHandler translates plain HTTP requests into APIG-shaped requests and writes
-// the handler's answer back. The source IP is the connection's: nothing in front
-// vouches for an X-Apig-Source-Ip header, so it is an ordinary header here.
-func HTTPHandler(h Handler) http.Handler { return httpHandler(h, false) }
-
-// GatewayHTTPHandler is HTTPHandler for a FunctionGraph HTTP function, where API
-// Gateway sets X-Apig-Source-Ip to the caller's address.
-func GatewayHTTPHandler(h Handler) http.Handler { return httpHandler(h, true) }
-
-func httpHandler(h Handler, fromGateway bool) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		req, err := RequestFromHTTP(r, maxEventBytes, fromGateway)
-		if err != nil {
-			http.Error(w, "request body unreadable", http.StatusBadRequest)
-			return
-		}
-		resp, err := func() (resp events.APIGatewayProxyResponse, err error) {
-			defer func() {
-				if p := recover(); p != nil {
-					slog.Error("handler panicked", "panic", fmt.Sprint(p))
-					err = errors.New("handler panicked")
-				}
-			}()
-			return h(r.Context(), req)
-		}()
-		if err != nil {
-			http.Error(w, "internal error", http.StatusInternalServerError)
-			return
-		}
-		WriteHTTP(w, FromProxyResponse(resp))
-	})
-}
-
-// RequestFromHTTP builds the APIG-shaped request for an HTTP request, reading at
-// most limit body bytes: a longer body is left unread and the request marked, so
-// the handler answers ErrBodyTooLarge in its own shape. fromGateway trusts the
-// X-Apig-Source-Ip header API Gateway sets in front of an HTTP function.
-func RequestFromHTTP(r *http.Request, limit int64, fromGateway bool) (events.APIGatewayProxyRequest, error) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
-	if err != nil {
-		return events.APIGatewayProxyRequest{}, err
-	}
-	var dropped int64
-	if int64(len(body)) > limit {
-		dropped, body = int64(len(body)), nil
-	}
-	headers := Values{}
-	for k, vals := range r.Header {
-		headers[strings.ToLower(k)] = vals
-	}
-	if r.Host != "" {
-		headers["host"] = []string{r.Host}
-	}
-	query := Values{}
-	for k, vals := range r.URL.Query() {
-		query[k] = vals
-	}
-	ev := Event{
-		Body:                  string(body),
-		HTTPMethod:            r.Method,
-		Path:                  r.URL.Path,
-		Headers:               headers,
-		QueryStringParameters: query,
-		RequestContext:        RequestContext{SourceIP: sourceIP(r, fromGateway), RequestID: r.Header.Get("X-Cff-Request-Id")},
-		bodyDropped:           dropped,
-	}
-	return ev.Request(), nil
-}
-
-func sourceIP(r *http.Request, fromGateway bool) string {
-	if ip := r.Header.Get("X-Apig-Source-Ip"); fromGateway && ip != "" {
-		return ip
-	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
-
-// WriteHTTP writes a FunctionGraph response to an http.ResponseWriter.
-func WriteHTTP(w http.ResponseWriter, resp Response) {
-	body, err := resp.BodyBytes()
-	if err != nil {
-		http.Error(w, "response body is flagged base64 but does not decode", http.StatusBadGateway)
-		return
-	}
-	for k, v := range resp.Headers {
-		w.Header().Set(k, v)
-	}
-	w.Header().Set("Content-Length", itoa(len(body)))
-	w.WriteHeader(resp.StatusCode)
-	_, _ = w.Write(body)
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -258,29 +259,6 @@ func TestRunCustomLoop(t *testing.T) {
 	}
 }
 
-func TestHTTPHandler(t *testing.T) {
-	h := func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		return events.APIGatewayProxyResponse{
-			StatusCode: 201,
-			Headers:    map[string]string{"X-Echo": Query(req, "q") + "|" + Header(req, "X-Test") + "|" + req.Body},
-			Body:       "ok",
-		}, nil
-	}
-	srv := httptest.NewServer(HTTPHandler(h))
-	defer srv.Close()
-	req, _ := http.NewRequest(http.MethodPost, srv.URL+"/x?q=1", strings.NewReader("payload"))
-	req.Header.Set("X-Test", "t")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 201 || string(b) != "ok" || resp.Header.Get("X-Echo") != "1|t|payload" {
-		t.Errorf("got %d %q %q", resp.StatusCode, b, resp.Header.Get("X-Echo"))
-	}
-}
-
 // FuzzEvent checks the APIG event adapter never panics on arbitrary events and that
 // a decoded request always has lower-case header names.
 func FuzzEvent(f *testing.F) {
@@ -309,4 +287,23 @@ func FuzzEvent(f *testing.F) {
 			t.Fatalf("adapter produced an invalid answer: %v", err)
 		}
 	})
+}
+
+// TestStartRefusesHTTPMode: a function built without the HTTP-function mode and
+// started without the custom runtime (by hand, or as an HTTP function) stops with
+// a message saying how to run it, instead of serving nothing.
+func TestStartRefusesHTTPMode(t *testing.T) {
+	if os.Getenv("FGRUNTIME_START_CHILD") == "1" {
+		Start(func(context.Context, events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
+			return events.APIGatewayProxyResponse{StatusCode: 200}, nil
+		})
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestStartRefusesHTTPMode$")
+	cmd.Env = append(os.Environ(), "FGRUNTIME_START_CHILD=1", "RUNTIME_API_ADDR=", "AWS_LAMBDA_RUNTIME_API=")
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "scripts/local") {
+		t.Fatalf("exit %v, output %s", err, out)
+	}
 }

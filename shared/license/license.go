@@ -81,7 +81,7 @@ func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
 	if s.Instances != nil {
 		return s.Instances(body)
 	}
-	return nil, bad("unknown activity %q", clip(activity, 32))
+	return nil, bad("unknown activity %q", marketplace.Clip(activity, 32))
 }
 
 func (s *Service) decodeGetLicense(o reqbody.Object, test bool) (endpoint.Operation, error) {
@@ -384,7 +384,7 @@ func ParseTime(s string) (time.Time, error) {
 			return t, nil
 		}
 	}
-	return time.Time{}, fmt.Errorf("%q is not a time such as \"2023-10-27 10:30:15 z\"", clip(s, 40))
+	return time.Time{}, fmt.Errorf("%q is not a time such as \"2023-10-27 10:30:15 z\"", marketplace.Clip(s, 40))
 }
 
 func allDigits(s string) bool {
@@ -394,12 +394,4 @@ func allDigits(s string) bool {
 		}
 	}
 	return s != ""
-}
-
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

@@ -124,6 +124,22 @@ func SafeText(s string, max int) string {
 	return b.String()
 }
 
+// Clip shortens s to at most n characters, marking a cut with "…": for messages
+// and tables that quote what they were given. It never cuts inside a character.
+func Clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	i, count := 0, 0
+	for i = range s {
+		if count == n {
+			break
+		}
+		count++
+	}
+	return s[:i] + "…"
+}
+
 // Unsafe reports whether r is a character SafeText removes: a C0 or C1 control
 // character, DEL, or a bidirectional formatting character (which can make a
 // terminal or a page show text in another order than it is stored).

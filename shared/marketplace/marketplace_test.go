@@ -65,3 +65,18 @@ func TestResultMsgCutAtCharacters(t *testing.T) {
 		t.Errorf("ResultFor: %d characters, valid %v", utf8.RuneCountInString(got), utf8.ValidString(got))
 	}
 }
+
+func TestClip(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		n    int
+		want string
+	}{
+		{"short", 10, "short"}, {"exactly", 7, "exactly"}, {"abcdef", 3, "abc…"},
+		{"中文原因很长", 2, "中文…"}, {"😀😀😀", 1, "😀…"}, {"", 0, ""}, {"x", 0, "…"},
+	} {
+		if got := Clip(c.in, c.n); got != c.want || !utf8.ValidString(got) {
+			t.Errorf("Clip(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
+		}
+	}
+}

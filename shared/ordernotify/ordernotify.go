@@ -47,11 +47,7 @@ func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
 		return nil, err
 	}
 	if act.Name != "orderNotify" {
-		r := []rune(act.Name)
-		if len(r) > 32 {
-			r = r[:32]
-		}
-		return nil, bad("unknown activity %q", string(r))
+		return nil, bad("unknown activity %q", marketplace.Clip(act.Name, 32))
 	}
 	op := &notifyOp{s: s, test: act.Test}
 	if op.orderID, err = o.ID("orderId", lenID, true); err != nil {

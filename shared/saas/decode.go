@@ -48,7 +48,7 @@ func (s *Service) Decode(body []byte) (endpoint.Operation, error) {
 	case "changeInstanceCheck":
 		return s.decodeChangeCheck(o)
 	}
-	return nil, bad("unknown activity %q", truncateRunes(activity, 32))
+	return nil, bad("unknown activity %q", marketplace.Clip(activity, 32))
 }
 
 // ids reads several required identifiers at once.
@@ -87,7 +87,7 @@ func (s *Service) decodeQuery(o reqbody.Object) (endpoint.Operation, error) {
 			continue
 		}
 		if len([]rune(id)) > lenID || !reqbody.ValidID(id) {
-			return nil, bad("instanceId %q is not a valid instance ID", truncateRunes(id, 70))
+			return nil, bad("instanceId %q is not a valid instance ID", marketplace.Clip(id, 70))
 		}
 		if !seen[id] {
 			seen[id] = true
@@ -196,12 +196,4 @@ func (s *Service) decodeChangeCheck(o reqbody.Object) (endpoint.Operation, error
 		return nil, err
 	}
 	return op, nil
-}
-
-func truncateRunes(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n]) + "…"
 }

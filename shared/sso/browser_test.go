@@ -78,7 +78,7 @@ func TestBrowserSignInAndOut(t *testing.T) {
 	defer cancel()
 	fnLog := &lockedBuffer{}
 	stack, err := localrun.Start(ctx, localrun.Options{
-		Addr: ln.Addr().String(), ModuleDir: "../..", BinDir: t.TempDir(), DSN: dsn, AccessKey: "browser-test-key",
+		Addr: ln.Addr().String(), ModuleDir: "../..", DSN: dsn, AccessKey: "browser-test-key",
 		Env: cleanEnv(), FunctionOutput: fnLog, BuildOutput: fnLog,
 	})
 	if err != nil {

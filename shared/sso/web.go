@@ -1,10 +1,8 @@
 package sso
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
-	"html/template"
 	"net/url"
 	"strings"
 
@@ -33,17 +31,6 @@ func SecurityHeaders() map[string]string {
 	}
 }
 
-var pageTmpl = template.Must(template.New("page").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{{.Title}}</title><style>` + pageStyle + `</style></head>
-<body><h1>{{.Title}}</h1>
-<p>{{.Message}}</p>
-{{if .Link}}<p><a {{if .LinkID}}id="{{.LinkID}}" {{end}}href="{{.Link}}">{{.LinkText}}</a></p>{{end}}
-{{if .Back}}<p><a href="{{.Back}}">{{.BackText}}</a></p>{{end}}
-{{if .RequestID}}<p><small>Reference: {{.RequestID}}</small></p>{{end}}
-</body></html>
-`))
-
 type page struct {
 	Status    int
 	Title     string
@@ -69,25 +56,64 @@ func respond(status int, body, location, setCookie string) events.APIGatewayProx
 	return events.APIGatewayProxyResponse{StatusCode: status, Headers: h, Body: body}
 }
 
-// render answers with an HTML page; every value is escaped by html/template.
-func render(p page, setCookie string) events.APIGatewayProxyResponse {
-	var b bytes.Buffer
-	if err := pageTmpl.Execute(&b, p); err != nil {
-		b.Reset()
-		b.WriteString("<!doctype html><title>Error</title><p>Something went wrong.</p>")
+// The pages are written by hand rather than with html/template, which would add
+// 2 MB to each SSO function: every value goes through escapeHTML, and every link
+// through safeHref, which keeps only http(s) URLs and paths (as html/template
+// replaces other schemes, such as javascript:, with a harmless value).
+
+// htmlEscaper escapes text and double-quoted attribute values.
+var htmlEscaper = strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&#34;", "'", "&#39;")
+
+func escapeHTML(s string) string { return htmlEscaper.Replace(s) }
+
+// safeHref returns an escaped link target: an absolute http(s) URL or a path;
+// anything else becomes "#".
+func safeHref(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	switch {
+	case err != nil:
+		return "#"
+	case u.Scheme == "http" || u.Scheme == "https":
+	case u.Scheme == "" && u.Opaque == "" && strings.HasPrefix(raw, "/") && !strings.HasPrefix(raw, "//"):
+	default:
+		return "#"
 	}
+	return escapeHTML(raw)
+}
+
+// render answers with an HTML page.
+func render(p page, setCookie string) events.APIGatewayProxyResponse {
+	var b strings.Builder
+	b.WriteString("<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>")
+	b.WriteString(escapeHTML(p.Title))
+	b.WriteString("</title><style>" + pageStyle + "</style></head>\n<body><h1>")
+	b.WriteString(escapeHTML(p.Title))
+	b.WriteString("</h1>\n<p>")
+	b.WriteString(escapeHTML(p.Message))
+	b.WriteString("</p>\n")
+	if p.Link != "" {
+		b.WriteString("<p><a ")
+		if p.LinkID != "" {
+			b.WriteString(`id="` + escapeHTML(p.LinkID) + `" `)
+		}
+		b.WriteString(`href="` + safeHref(p.Link) + `">` + escapeHTML(p.LinkText) + "</a></p>\n")
+	}
+	if p.Back != "" {
+		b.WriteString(`<p><a href="` + safeHref(p.Back) + `">` + escapeHTML(p.BackText) + "</a></p>\n")
+	}
+	if p.RequestID != "" {
+		b.WriteString("<p><small>Reference: " + escapeHTML(p.RequestID) + "</small></p>\n")
+	}
+	b.WriteString("</body></html>\n")
 	return respond(p.Status, b.String(), "", setCookie)
 }
 
 // redirect answers 302 to location.
 func redirect(location, setCookie string) events.APIGatewayProxyResponse {
-	var b bytes.Buffer
-	_ = redirectTmpl.Execute(&b, location)
-	return respond(302, b.String(), location, setCookie)
+	body := `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirecting</title></head><body><p><a href="` +
+		safeHref(location) + `">Continue</a></p></body></html>` + "\n"
+	return respond(302, body, location, setCookie)
 }
-
-var redirectTmpl = template.Must(template.New("r").Parse(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Redirecting</title></head><body><p><a href="{{.}}">Continue</a></p></body></html>
-`))
 
 // Redirects decides which URLs the SSO functions may send a browser to: absolute
 // http(s) URLs whose host is allow-listed (https only unless AllowHTTP), and paths

@@ -120,19 +120,6 @@ func (s *Store) LicenseByEvent(ctx context.Context, eventID, fingerprintKey stri
 	return s.getLicense(ctx, s.db, "event_id = ? AND fingerprint_key = ?", eventID, fingerprintKey)
 }
 
-// LicensesByInstance returns the licenses of an instance, oldest first.
-func (s *Store) LicensesByInstance(ctx context.Context, instanceID string) ([]License, error) {
-	var rows []licenseRow
-	if err := s.db.SelectContext(ctx, &rows, "SELECT "+licenseCols+" FROM licenses WHERE instance_id = ? ORDER BY id", instanceID); err != nil {
-		return nil, fmt.Errorf("store: reading licenses: %w", err)
-	}
-	out := make([]License, len(rows))
-	for i, r := range rows {
-		out[i] = r.domain()
-	}
-	return out, nil
-}
-
 // LicenseCreated is the outcome of CreateLicense.
 type LicenseCreated struct {
 	License License

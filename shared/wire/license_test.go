@@ -18,6 +18,7 @@ import (
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/license"
 	"github.com/kgseller/kgseller/shared/licensefile"
@@ -57,7 +58,7 @@ func licenseEnv(t *testing.T) (map[string]string, *fakemkt.Server) {
 
 func serve(t *testing.T, h fgruntime.Handler, path, key string) *probe.Client {
 	t.Helper()
-	srv := httptest.NewServer(fgruntime.HTTPHandler(h))
+	srv := httptest.NewServer(httpfn.HTTPHandler(h))
 	t.Cleanup(srv.Close)
 	return &probe.Client{URL: srv.URL + path, Key: kgsign.NewKey([]byte(key), "t")}
 }
@@ -212,7 +213,7 @@ func TestLicenseAndNotifyMisconfigured(t *testing.T) {
 // answers; unsigned it refuses; without its settings it refuses everything.
 func TestAPIBackendAssembly(t *testing.T) {
 	h := apifn.Backend(config.Map(map[string]string{config.APIGSignatureKey: "k1", config.APIGSignatureSecret: "s1", "LOG_LEVEL": "error"}))
-	srv := httptest.NewServer(fgruntime.HTTPHandler(h))
+	srv := httptest.NewServer(httpfn.HTTPHandler(h))
 	defer srv.Close()
 	req, err := aksk.Request(aksk.Credentials{AK: "k1", SK: "s1"}, srv.URL, time.Now().UTC().Format(aksk.Date), aksk.Call{Method: "GET", Path: "/api/v1/echo"})
 	if err != nil {
@@ -236,7 +237,7 @@ func TestAPIBackendAssembly(t *testing.T) {
 	for allow, want := range map[string]int{"": 401, "true": 200} {
 		h := apifn.Backend(config.Map(map[string]string{config.APIGSignatureKey: "k1", config.APIGSignatureSecret: "s1", "LOG_LEVEL": "error",
 			config.APIGAllowUnsignedPayload: allow}))
-		srv := httptest.NewServer(fgruntime.HTTPHandler(h))
+		srv := httptest.NewServer(httpfn.HTTPHandler(h))
 		req, err := aksk.Request(aksk.Credentials{AK: "k1", SK: "s1"}, srv.URL, time.Now().UTC().Format(aksk.Date),
 			aksk.Call{Method: "POST", Path: "/api/v1/echo", ContentType: "text/plain", Body: []byte("text")})
 		if err != nil {

@@ -299,17 +299,6 @@ func (c *Cloud) Triggers(name string) []Trigger {
 	return out
 }
 
-// APIs returns the gateway APIs that triggers created.
-func (c *Cloud) APIs() []API {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var out []API
-	for _, a := range c.apis {
-		out = append(out, *a)
-	}
-	return out
-}
-
 // Throttles returns the throttling policies.
 func (c *Cloud) Throttles() []Throttle {
 	c.mu.Lock()

@@ -38,7 +38,7 @@ func EventFilePath(eventID string) string {
 //	PLEXPIRED…   activated earlier, now EXPIRED: activation answers 92020003
 //	PLRELEASED…  activated earlier, now RELEASED: activation answers 92020003
 //
-// Any other code is unknown (92020005) unless added with AddLicenseCode.
+// Any other code is unknown (92020005).
 const (
 	TestCodePrefix      = "PLTEST"
 	UnclaimedCodePrefix = "PLUNCLAIMED"
@@ -103,14 +103,6 @@ func (s *Server) UploadsFor(eventID string) []Upload {
 		}
 	}
 	return out
-}
-
-// AddLicenseCode adds or replaces a code.
-func (s *Server) AddLicenseCode(st LicenseCodeState) {
-	s.lic.mu.Lock()
-	defer s.lic.mu.Unlock()
-	c := st
-	s.lic.codes[st.Code] = &c
 }
 
 // LicenseCode returns the state of a code the fake has seen or was given.

@@ -43,9 +43,6 @@ const (
 type Options struct {
 	// ModuleDir is the repository root; default ".".
 	ModuleDir string
-	// OutDir receives the built zips and binaries; default a temporary folder,
-	// removed at the end.
-	OutDir string
 	// DSN selects a MySQL/MariaDB database (migrations are applied); empty starts
 	// the embedded engine.
 	DSN string
@@ -236,14 +233,6 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 		}
 		names = slices.Clone(o.Only)
 		sort.Strings(names)
-	}
-	if o.OutDir == "" {
-		dir, err := os.MkdirTemp("", "kgseller-bench-")
-		if err != nil {
-			return nil, fmt.Errorf("bench: %w", err)
-		}
-		defer os.RemoveAll(dir)
-		o.OutDir = dir
 	}
 	withSaaS := slices.Contains(names, "saas-produce")
 	steps := 2 + o.Reps*(len(names)+1)

@@ -130,7 +130,7 @@ func TestProgress(t *testing.T) {
 func TestRunSmoke(t *testing.T) {
 	res, err := Run(context.Background(), Options{
 		ModuleDir: "../../..", DSN: dbtest.NewDatabase(t), Only: []string{"saas-produce"},
-		Reps: 2, Warm: 5, Load: 300 * time.Millisecond, Concurrency: 2, OutDir: t.TempDir(),
+		Reps: 2, Warm: 5, Load: 300 * time.Millisecond, Concurrency: 2,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -8,8 +8,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -43,63 +41,34 @@ type built struct {
 	goVersion string
 }
 
-// buildAll builds the functions as they are deployed (buildzip: linux/amd64,
-// static, stripped, reproducible zips) and the hello baseline with the same flags
-// and toolchain, and lays the executables out for the emulator.
+// buildAll builds the functions as they are deployed (buildzip's flags and tags,
+// linux/amd64, static, stripped) and the hello baseline with the same flags and
+// toolchain, in one folder laid out for the emulator, and measures each as its
+// reproducible zip.
 func buildAll(ctx context.Context, o Options, names []string) (built, error) {
 	var b built
-	arts, err := buildzip.Build(ctx, buildzip.Options{ModuleDir: o.ModuleDir, OutDir: o.OutDir, Names: names, Log: o.Log})
+	dir, err := buildzip.Binaries(ctx, buildzip.BinOptions{ModuleDir: o.ModuleDir, Names: names,
+		Extra: map[string]string{helloName: HelloPackage}, Log: o.Log})
 	if err != nil {
 		return b, err
 	}
-	b.artifacts = arts
-	b.binDir = filepath.Join(o.OutDir, "bench-bin")
-	b.helloDir = filepath.Join(o.OutDir, "bench-hello")
-	for _, d := range []string{b.binDir, b.helloDir} {
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return b, fmt.Errorf("bench: %w", err)
+	b.binDir, b.helloDir = dir, dir
+	for _, n := range names {
+		a, err := buildzip.Measure(dir, n)
+		if err != nil {
+			return b, err
 		}
-	}
-	for _, a := range arts {
-		link := filepath.Join(b.binDir, a.Name)
-		_ = os.Remove(link)
-		if err := os.Symlink(filepath.Join(a.Dir, buildzip.EntryName), link); err != nil {
-			return b, fmt.Errorf("bench: %w", err)
-		}
+		b.artifacts = append(b.artifacts, a)
 		if b.goVersion == "" {
 			b.goVersion = a.GoVersion
 		}
 	}
-	hello := filepath.Join(b.helloDir, helloName)
-	args := append([]string{"build"}, buildzip.BuildFlags...)
-	args = append(args, "-o", hello, HelloPackage)
-	cmd := exec.CommandContext(ctx, goCommand(), args...)
-	cmd.Dir = o.ModuleDir
-	cmd.Env = buildzip.Env(os.Environ())
-	cmd.Stdout, cmd.Stderr = o.Log, o.Log
-	if err := cmd.Run(); err != nil {
-		return b, fmt.Errorf("bench: building %s: %w", HelloPackage, err)
-	}
-	bin, err := os.ReadFile(hello)
-	if err != nil {
-		return b, fmt.Errorf("bench: %w", err)
-	}
-	z, err := buildzip.Zip(bin)
+	hello, err := buildzip.Measure(dir, helloName)
 	if err != nil {
 		return b, err
 	}
-	b.hello = Sizes{Binary: int64(len(bin)), Zip: int64(len(z))}
+	b.hello = Sizes{Binary: hello.BinarySize, Zip: hello.ZipSize}
 	return b, nil
-}
-
-func goCommand() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	if root := os.Getenv("GOROOT"); root != "" {
-		return filepath.Join(root, "bin", "go")
-	}
-	return "go"
 }
 
 // backend is the database and the fake marketplace the functions run against.

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -59,16 +58,22 @@ type Artifact struct {
 // path, which would make two identical builds differ).
 var BuildFlags = []string{"-trimpath", "-buildvcs=false", "-tags=fgonly", "-ldflags=-s -w -buildid="}
 
-// Env returns the environment for the go command: base with the target platform
-// forced (linux/amd64, GOAMD64=v1, cgo off) and GOTOOLCHAIN set to Toolchain
-// unless base already sets it.
-func Env(base []string) []string {
-	forced := map[string]string{"GOOS": "linux", "GOARCH": "amd64", "GOAMD64": "v1", "CGO_ENABLED": "0"}
+// Env returns the environment for building deployed binaries: EnvFor(base, Deploy).
+func Env(base []string) []string { return EnvFor(base, Deploy) }
+
+// EnvFor returns the environment for the go command: base with the target platform
+// forced (GOOS, GOARCH, GOAMD64=v1 on amd64, cgo off) and GOTOOLCHAIN set to
+// Toolchain unless base already sets it.
+func EnvFor(base []string, t Target) []string {
+	forced := map[string]string{"GOOS": t.GOOS, "GOARCH": t.GOARCH, "CGO_ENABLED": "0"}
+	if t.GOARCH == "amd64" {
+		forced["GOAMD64"] = "v1"
+	}
 	out := make([]string, 0, len(base)+len(forced)+1)
 	toolchainSet := false
 	for _, kv := range base {
 		k, v, _ := strings.Cut(kv, "=")
-		if _, ok := forced[k]; ok {
+		if _, ok := forced[k]; ok || k == "GOAMD64" {
 			continue
 		}
 		if k == "GOTOOLCHAIN" && v != "" {
@@ -107,17 +112,13 @@ func Build(ctx context.Context, opt Options) ([]Artifact, error) {
 		opt.Env = os.Environ()
 	}
 	if opt.GoCmd == "" {
-		opt.GoCmd = goCommand()
+		opt.GoCmd = GoCommand()
 	}
 	if opt.Log == nil {
 		opt.Log = io.Discard
 	}
-	seen := map[string]bool{}
-	for _, n := range opt.Names {
-		if n == "" || n == LocalDir || strings.ContainsAny(n, `/\.`) || seen[n] {
-			return nil, fmt.Errorf("buildzip: bad or repeated function name %q", n)
-		}
-		seen[n] = true
+	if _, err := packages(BinOptions{Names: opt.Names}); err != nil {
+		return nil, err
 	}
 	outDir, err := filepath.Abs(opt.OutDir)
 	if err != nil {
@@ -126,24 +127,12 @@ func Build(ctx context.Context, opt Options) ([]Artifact, error) {
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("buildzip: %w", err)
 	}
-	binDir, err := os.MkdirTemp(outDir, ".bin-")
+	// Deployed zips are always built afresh, never taken from a cache.
+	binDir, err := Binaries(ctx, BinOptions{ModuleDir: opt.ModuleDir, Names: opt.Names, Env: opt.Env, GoCmd: opt.GoCmd, Log: opt.Log, NoCache: true})
 	if err != nil {
-		return nil, fmt.Errorf("buildzip: %w", err)
+		return nil, err
 	}
 	defer os.RemoveAll(binDir)
-
-	args := append([]string{"build"}, BuildFlags...)
-	args = append(args, "-o", binDir+string(filepath.Separator))
-	for _, n := range opt.Names {
-		args = append(args, "./functions/"+n)
-	}
-	cmd := exec.CommandContext(ctx, opt.GoCmd, args...)
-	cmd.Dir = opt.ModuleDir
-	cmd.Env = Env(opt.Env)
-	cmd.Stdout, cmd.Stderr = opt.Log, opt.Log
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("buildzip: go build: %w", err)
-	}
 
 	out := make([]Artifact, 0, len(opt.Names))
 	for _, n := range opt.Names {
@@ -188,17 +177,6 @@ func pack(binPath, outDir, name string) (Artifact, error) {
 	}
 	a.ZipSize, a.SHA256 = int64(len(z)), SHA256(z)
 	return a, nil
-}
-
-// goCommand returns the go command on PATH, else the one under GOROOT.
-func goCommand() string {
-	if p, err := exec.LookPath("go"); err == nil {
-		return p
-	}
-	if root := os.Getenv("GOROOT"); root != "" {
-		return filepath.Join(root, "bin", "go")
-	}
-	return "go"
 }
 
 // Compare reports the first artifacts whose zips differ between two builds, by

@@ -59,21 +59,6 @@ func SHA256(b []byte) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// FileSHA256 returns the hex SHA-256 and size of a file.
-func FileSHA256(path string) (string, int64, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
-
 // ReadBootstrap opens a function zip and returns its bootstrap entry, checking
 // that it is the only entry and is executable.
 func ReadBootstrap(zipPath string) ([]byte, error) {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"regexp"
 	"sort"
 	"strconv"
@@ -367,10 +368,7 @@ func (d *Desired) Description() string {
 	marker := "[kgseller-deploy code=" + d.CodeSHA256 + " cfg=" + d.ConfigHash + "]"
 	human := strings.TrimSpace(d.Human)
 	room := DescriptionLimit - utf8.RuneCountInString(marker) - 1
-	if utf8.RuneCountInString(human) > room {
-		r := []rune(human)
-		human = strings.TrimSpace(string(r[:room-1])) + "…"
-	}
+	human = marketplace.Clip(human, room-1)
 	if human == "" {
 		return marker
 	}

@@ -33,6 +33,7 @@ import (
 
 	"github.com/kgseller/kgseller/shared/fakes/fgcontract"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
@@ -241,7 +242,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("X-Request-Id", requestID)
-	fgruntime.WriteHTTP(w, resp)
+	httpfn.WriteHTTP(w, resp)
 }
 
 func (e *Emulator) match(method, path string) (manifest.Route, bool) {

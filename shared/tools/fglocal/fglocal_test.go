@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kgseller/kgseller/shared/tools/buildzip"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
@@ -48,7 +49,7 @@ functions:
 func buildEcho(t *testing.T) (string, *manifest.Manifest) {
 	t.Helper()
 	dir := t.TempDir()
-	cmd := exec.Command(GoCommand(), "build", "-o", filepath.Join(dir, "echo"), "./testdata/echo")
+	cmd := exec.Command(buildzip.GoCommand(), "build", "-o", filepath.Join(dir, "echo"), "./testdata/echo")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building echo: %v\n%s", err, out)
 	}

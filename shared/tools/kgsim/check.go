@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"mime"
 	"net/http"
 	"strings"
@@ -49,13 +50,13 @@ func checkShape(a *Answer, key kgsign.Key) []string {
 		p = append(p, fmt.Sprintf("Content-Type %q, want application/json", a.ContentType))
 	}
 	if a.Obj == nil {
-		p = append(p, fmt.Sprintf("body is not a JSON object: %q", clip(string(a.Body), 80)))
+		p = append(p, fmt.Sprintf("body is not a JSON object: %q", marketplace.Clip(string(a.Body), 80)))
 	} else {
 		switch code, ok := a.Obj["resultCode"].(string); {
 		case !ok:
 			p = append(p, "resultCode missing or not a string")
 		case !sixDigits(code):
-			p = append(p, fmt.Sprintf("resultCode %q is not 6 digits", clip(code, 20)))
+			p = append(p, fmt.Sprintf("resultCode %q is not 6 digits", marketplace.Clip(code, 20)))
 		}
 		switch msg, ok := a.Obj["resultMsg"].(string); {
 		case !ok:
@@ -100,16 +101,16 @@ func checkBodySign(header string, body []byte, key kgsign.Key) string {
 		}
 		value = strings.TrimSpace(value)
 		if len(value) < 2 || value[0] != '"' || value[len(value)-1] != '"' {
-			return fmt.Sprintf("Body-Sign %q is malformed: values must be double-quoted", clip(header, 60))
+			return fmt.Sprintf("Body-Sign %q is malformed: values must be double-quoted", marketplace.Clip(header, 60))
 		}
 		params[strings.TrimSpace(name)] = value[1 : len(value)-1]
 	}
 	if params["sign_type"] != "HMAC-SHA256" {
-		return fmt.Sprintf("Body-Sign %q is malformed: want sign_type=\"HMAC-SHA256\"", clip(header, 60))
+		return fmt.Sprintf("Body-Sign %q is malformed: want sign_type=\"HMAC-SHA256\"", marketplace.Clip(header, 60))
 	}
 	got, err := base64.StdEncoding.DecodeString(params["signature"])
 	if err != nil || len(got) == 0 {
-		return fmt.Sprintf("Body-Sign %q is malformed: signature is not Base64", clip(header, 60))
+		return fmt.Sprintf("Body-Sign %q is malformed: signature is not Base64", marketplace.Clip(header, 60))
 	}
 	want, _ := base64.StdEncoding.DecodeString(kgsign.BodySign(key, body))
 	if !hmac.Equal(got, want) {
@@ -235,7 +236,7 @@ func digitsTime(n int) func(v any) string {
 			return ""
 		}
 		if len(s) != n || strings.Trim(s, "0123456789") != "" {
-			return fmt.Sprintf("%q is not a %d-digit UTC time", clip(s, 30), n)
+			return fmt.Sprintf("%q is not a %d-digit UTC time", marketplace.Clip(s, 30), n)
 		}
 		return ""
 	}

@@ -17,6 +17,7 @@ import (
 	"crypto/rsa"
 	"errors"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -460,7 +461,7 @@ func (r *runner) judgeKey(cl call, want []string, c *Case, key kgsign.Key) []str
 		if code != "" {
 			msg := ""
 			if m, ok := cl.a.Obj["resultMsg"].(string); ok && m != "" {
-				msg = fmt.Sprintf(" (resultMsg %q)", clip(m, 80))
+				msg = fmt.Sprintf(" (resultMsg %q)", marketplace.Clip(m, 80))
 			}
 			problems = append(problems, fmt.Sprintf("resultCode %s, want %s%s", code, strings.Join(want, " or "), msg))
 		}
@@ -678,11 +679,3 @@ func dedupe(ps []string) []string {
 
 // wants renders accepted codes for reports.
 func wants(codes []string) string { return strings.Join(codes, "|") }
-
-func clip(s string, n int) string {
-	rs := []rune(s)
-	if len(rs) <= n {
-		return s
-	}
-	return string(rs[:n]) + "…"
-}

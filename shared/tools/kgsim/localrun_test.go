@@ -31,7 +31,7 @@ func startLocalRun(t *testing.T, env ...string) (*localrun.Stack, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	stack, err := localrun.Start(ctx, localrun.Options{
-		Addr: ln.Addr().String(), ModuleDir: "../../..", BinDir: t.TempDir(), DSN: dbtest.NewDatabase(t),
+		Addr: ln.Addr().String(), ModuleDir: "../../..", DSN: dbtest.NewDatabase(t),
 		AccessKey: localKey, FunctionOutput: io.Discard, BuildOutput: io.Discard,
 		Env: append(os.Environ(), env...), TimerEvery: 200 * time.Millisecond,
 	})

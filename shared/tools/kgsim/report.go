@@ -3,6 +3,7 @@ package kgsim
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"io"
 	"net/http"
 	"sort"
@@ -115,7 +116,7 @@ func (r *Report) WriteTable(w io.Writer, verbose bool) error {
 		fmt.Fprintln(tw, "#\tROUND\tPHASE\tCASE\tCALLS\tCODE\tWANT\tMS\tRESULT\tREASON")
 		for _, res := range r.Results {
 			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%s\t%.1f\t%s\t%s\n", res.Seq, res.Round, res.Phase, res.Case,
-				res.Calls, dash(res.Code), res.Want, res.MaxMS, strings.ToUpper(res.Status), clip(res.Reason, 120))
+				res.Calls, dash(res.Code), res.Want, res.MaxMS, strings.ToUpper(res.Status), marketplace.Clip(res.Reason, 120))
 		}
 	} else {
 		fmt.Fprintln(tw, "PHASE\tCASE\tRUNS\tPASS\tFAIL\tCODES\tWANT\tMAX MS\tRESULT")

@@ -3,6 +3,7 @@ package kgsim
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"strings"
 
 	"github.com/google/uuid"
@@ -76,7 +77,7 @@ func newInstanceCase(name, order string) Case {
 			p := checkFields("", a.Obj, newInstanceFields)
 			got, _ := a.Obj["instanceId"].(string)
 			if known, ok := e.lookup(instanceKey(order)); ok && got != "" && got != known {
-				p = append(p, fmt.Sprintf("instanceId %q differs from %q answered earlier for the same order: not idempotent", clip(got, 64), clip(known, 64)))
+				p = append(p, fmt.Sprintf("instanceId %q differs from %q answered earlier for the same order: not idempotent", marketplace.Clip(got, 64), marketplace.Clip(known, 64)))
 			}
 			return p
 		},
@@ -122,7 +123,7 @@ func queryCase(name string, poll bool, orders ...string) Case {
 			}
 			for _, o := range orders {
 				if id, ok := e.lookup(instanceKey(o)); ok && !found[id] {
-					p = append(p, fmt.Sprintf("info has no entry for instanceId %q (the debug tool requires instanceId)", clip(id, 64)))
+					p = append(p, fmt.Sprintf("info has no entry for instanceId %q (the debug tool requires instanceId)", marketplace.Clip(id, 64)))
 				}
 			}
 			return p

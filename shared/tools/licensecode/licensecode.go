@@ -69,18 +69,16 @@ func (e *Error) Is(target error) bool {
 
 // Sentinel errors (docs/protocol.md#license-code-errors).
 var (
-	ErrInternal          = &Error{Code: "92020001", Message: "internal error"}
-	ErrInvalidParam      = &Error{Code: "92020002", Message: "invalid param"}
-	ErrIllegalState      = &Error{Code: "92020003", Message: "illegal state (do not activate twice)"}
-	ErrNotReceived       = &Error{Code: "92020004", Message: "can not active before user received"}
-	ErrNotExist          = &Error{Code: "92020005", Message: "license code does not exist"}
-	ErrNotActivated      = &Error{Code: "92020011", Message: "license code has not been activated"}
-	ErrInvalidInBatch    = &Error{Code: "92020020", Message: "invalid license code exists"}
-	ErrReqParamInvalid   = &Error{Code: "95000001", Message: "req param is invalid"}
-	ErrMethodUnsupported = &Error{Code: "95000002", Message: "request method not supported"}
-	ErrContentType       = &Error{Code: "95000003", Message: "content type not supported"}
-	ErrNotReadable       = &Error{Code: "95000004", Message: "req message is not readable"}
-	ErrUnauthorized      = &Error{Code: "APIGW.0301", Message: "AK/SK authentication failed"}
+	ErrInternal        = &Error{Code: "92020001", Message: "internal error"}
+	ErrInvalidParam    = &Error{Code: "92020002", Message: "invalid param"}
+	ErrIllegalState    = &Error{Code: "92020003", Message: "illegal state (do not activate twice)"}
+	ErrNotReceived     = &Error{Code: "92020004", Message: "can not active before user received"}
+	ErrNotExist        = &Error{Code: "92020005", Message: "license code does not exist"}
+	ErrNotActivated    = &Error{Code: "92020011", Message: "license code has not been activated"}
+	ErrInvalidInBatch  = &Error{Code: "92020020", Message: "invalid license code exists"}
+	ErrReqParamInvalid = &Error{Code: "95000001", Message: "req param is invalid"}
+	ErrNotReadable     = &Error{Code: "95000004", Message: "req message is not readable"}
+	ErrUnauthorized    = &Error{Code: "APIGW.0301", Message: "AK/SK authentication failed"}
 )
 
 // Temporary reports whether retrying later may help: transport failures, server

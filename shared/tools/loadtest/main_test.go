@@ -36,21 +36,14 @@ const (
 	loadHookSecret = "Load-Webhook-Secret-91c2e4"
 )
 
-// suite holds what the tests share: one folder of built function binaries (built
-// by the first stack, up to date for the others) and one RSA key for the Kit
-// functions, which takes seconds to generate.
+// suite holds what the tests share: one RSA key for the Kit functions, which takes
+// seconds to generate. (The function binaries are built once per content state by
+// the local run's build cache.)
 var suite struct {
-	binDir string
 	rsaKey string // KG_KIT_RSA_PRIVATE_KEY (base64 PEM)
 }
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "kgseller-load-bin-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	suite.binDir = dir
 	key, err := clientsecret.Generate(clientsecret.MinBits)
 	if err == nil {
 		var pemBytes []byte
@@ -62,9 +55,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "generating the Kit RSA key:", err)
 		os.Exit(1)
 	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
+	os.Exit(m.Run())
 }
 
 // scale returns short under -short (the CI form) and long otherwise.
@@ -162,7 +153,7 @@ func start(t *testing.T, o stackOptions) *world {
 		instances = 0
 	}
 	stack, err := localrun.Start(ctx, localrun.Options{
-		Addr: ln.Addr().String(), ModuleDir: "../../..", BinDir: suite.binDir, DSN: o.dsn,
+		Addr: ln.Addr().String(), ModuleDir: "../../..", DSN: o.dsn,
 		AccessKey: loadAccessKey, Env: env, MaxInstances: instances, TimerEvery: o.timer,
 		FunctionOutput: w.logs, BuildOutput: io.Discard,
 		Logger: slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),

@@ -1,6 +1,7 @@
 // Package localrun assembles the local run: a database (the embedded engine unless a
 // DSN is given) with migrations applied, the function binaries built from the
-// manifest, and the APIG/FunctionGraph emulator serving them. scripts/local wires it
+// manifest as the deployed ones are built, and the APIG/FunctionGraph emulator
+// serving them. scripts/local wires it
 // to a port and signals; integration tests start the same stack.
 package localrun
 
@@ -24,6 +25,7 @@ import (
 	"github.com/kgseller/kgseller/shared/fakes/embeddeddb"
 	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/buildzip"
 	"github.com/kgseller/kgseller/shared/tools/fglocal"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
 	"github.com/kgseller/kgseller/shared/tools/migrate"
@@ -40,8 +42,12 @@ type Options struct {
 	Addr string
 	// ModuleDir is the repository root (with go.mod and serverless.yml).
 	ModuleDir string
-	// BinDir receives the built binaries; default <ModuleDir>/build/local.
-	BinDir string
+	// BuildCache is where built binaries are kept by content, so that an unchanged
+	// tree starts without building; default buildzip.DefaultCacheDir().
+	BuildCache string
+	// BuildProgress, when set, hears of each function binary as it is ready (zero
+	// time when it came from the cache).
+	BuildProgress func(name string, took time.Duration)
 	// DSN selects a real MySQL/MariaDB; empty starts the embedded engine.
 	DSN string
 	// AccessKey is the key of every interface type; default DefaultAccessKey.
@@ -81,9 +87,6 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.ModuleDir == "" {
 		o.ModuleDir = "."
 	}
-	if o.BinDir == "" {
-		o.BinDir = filepath.Join(o.ModuleDir, "build", "local")
-	}
 	if o.Env == nil {
 		o.Env = os.Environ()
 	}
@@ -119,7 +122,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
-	if err := fglocal.Build(ctx, o.ModuleDir, o.BinDir, m.Names(), o.BuildOutput); err != nil {
+	// The binaries are built as scripts/build builds the deployed ones (the same
+	// flags and tags), for this machine's platform.
+	binDir, err := buildzip.Binaries(ctx, buildzip.BinOptions{ModuleDir: o.ModuleDir, Names: m.Names(), Target: buildzip.Host(),
+		Log: o.BuildOutput, Progress: o.BuildProgress, CacheDir: o.BuildCache})
+	if err != nil {
 		s.Close()
 		return nil, err
 	}
@@ -145,7 +152,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	env = kitSSO.addEnv(env)
 	env = licenseEnv(env, getenv)
 	s.Emulator, err = fglocal.New(fglocal.Options{
-		Manifest: m, BinDir: o.BinDir, Env: env, MaxInstances: o.MaxInstances,
+		Manifest: m, BinDir: binDir, Env: env, MaxInstances: o.MaxInstances,
 		Logger: o.Logger, FunctionOutput: o.FunctionOutput,
 	})
 	if err != nil {

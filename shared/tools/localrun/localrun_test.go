@@ -49,7 +49,7 @@ func startStackWith(t *testing.T, dsn string, tune func(*localrun.Options)) (*lo
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	opts := localrun.Options{
-		Addr: ln.Addr().String(), ModuleDir: "../../..", BinDir: t.TempDir(), DSN: dsn,
+		Addr: ln.Addr().String(), ModuleDir: "../../..", DSN: dsn,
 		AccessKey: "it-key", FunctionOutput: io.Discard, BuildOutput: io.Discard,
 	}
 	if tune != nil {

@@ -84,14 +84,6 @@ func tsp(t *time.Time) string {
 	return ts(*t)
 }
 
-func clip(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
 func flag01(b bool) string {
 	if b {
 		return "1"
@@ -104,7 +96,7 @@ func (o *output) instances(list []InstanceView) error {
 	for _, i := range list {
 		failure := ""
 		if i.FailCode != "" {
-			failure = i.FailCode + " " + clip(i.FailReason, 60)
+			failure = i.FailCode + " " + marketplace.Clip(i.FailReason, 60)
 		}
 		t.row(i.InstanceID, i.OrderID, i.OrderLineID, i.State, i.Status, flag01(i.Test), tsp(i.ExpireTime), ts(i.CreatedAt), ts(i.UpdatedAt), failure)
 	}
@@ -117,7 +109,7 @@ func (o *output) instances(list []InstanceView) error {
 func (o *output) orders(list []OrderView) error {
 	t := o.table("KIND", "ORDER", "LINE", "INSTANCE", "APPLIED", "DETAIL")
 	for _, r := range list {
-		t.row(r.Kind, r.OrderID, r.OrderLineID, r.InstanceID, ts(r.CreatedAt), clip(string(r.Detail), 100))
+		t.row(r.Kind, r.OrderID, r.OrderLineID, r.InstanceID, ts(r.CreatedAt), marketplace.Clip(string(r.Detail), 100))
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -132,7 +124,7 @@ func (o *output) jobs(list []JobView) error {
 		if j.State != "PENDING" {
 			next = ""
 		}
-		t.row(strconv.FormatInt(j.ID, 10), j.Kind, j.InstanceID, j.State, strconv.Itoa(j.Attempts), next, ts(j.CreatedAt), ts(j.UpdatedAt), clip(j.LastError, 100))
+		t.row(strconv.FormatInt(j.ID, 10), j.Kind, j.InstanceID, j.State, strconv.Itoa(j.Attempts), next, ts(j.CreatedAt), ts(j.UpdatedAt), marketplace.Clip(j.LastError, 100))
 	}
 	if err := t.flush(); err != nil {
 		return err
@@ -175,7 +167,7 @@ func (o *output) history(h History) error {
 		if len(ih.Orders) > 0 {
 			t := o.table("  APPLIED", "KIND", "ORDER", "LINE", "DETAIL")
 			for _, r := range ih.Orders {
-				t.row("  "+ts(r.CreatedAt), r.Kind, r.OrderID, r.OrderLineID, clip(string(r.Detail), 100))
+				t.row("  "+ts(r.CreatedAt), r.Kind, r.OrderID, r.OrderLineID, marketplace.Clip(string(r.Detail), 100))
 			}
 			if err := t.flush(); err != nil {
 				return err
@@ -185,7 +177,7 @@ func (o *output) history(h History) error {
 		if len(ih.Jobs) > 0 {
 			t := o.table("  ID", "KIND", "STATE", "ATTEMPTS", "CREATED", "FINISHED", "LAST ERROR")
 			for _, j := range ih.Jobs {
-				t.row("  "+strconv.FormatInt(j.ID, 10), j.Kind, j.State, strconv.Itoa(j.Attempts), ts(j.CreatedAt), tsp(j.DoneAt), clip(j.LastError, 100))
+				t.row("  "+strconv.FormatInt(j.ID, 10), j.Kind, j.State, strconv.Itoa(j.Attempts), ts(j.CreatedAt), tsp(j.DoneAt), marketplace.Clip(j.LastError, 100))
 			}
 			if err := t.flush(); err != nil {
 				return err

@@ -17,6 +17,7 @@ import (
 
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
+	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
 	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
@@ -41,7 +42,7 @@ func SaaSServer(t testing.TB, wrap func(http.Handler) http.Handler) string {
 		"PROVISION_FRONTEND_URL": "https://app.example.com/i/{instanceId}",
 		"FULFIL_MODE":            "inline", "KG_QUERY_ORDERS": "false",
 	})
-	var handler http.Handler = fgruntime.HTTPHandler(saasfn.SaaSProduce(src))
+	var handler http.Handler = httpfn.HTTPHandler(saasfn.SaaSProduce(src))
 	if wrap != nil {
 		handler = wrap(handler)
 	}
@@ -116,7 +117,7 @@ func AddressHandler(t testing.TB) http.Handler {
 			continue
 		}
 		if handlers[r.Function] == nil {
-			handlers[r.Function] = fgruntime.HTTPHandler(b(src))
+			handlers[r.Function] = httpfn.HTTPHandler(b(src))
 		}
 		pattern := r.Method + " " + r.Path
 		if r.Path == "/" {
