@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"context"
 	"database/sql/driver"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"net"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -19,8 +18,6 @@ import (
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
-
-	"log/slog"
 )
 
 func settings(m map[string]string) *config.Loader {
@@ -164,26 +161,7 @@ func TestRefusedConnectionsAreBusy(t *testing.T) {
 // sends (an error packet 1040 instead of its greeting) reaches the caller as
 // ErrBusy, through the real driver.
 func TestServerAtMaxConnections(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			msg := "Too many connections"
-			payload := append([]byte{0xff, 0, 0}, msg...)
-			binary.LittleEndian.PutUint16(payload[1:], 1040)
-			pkt := append([]byte{byte(len(payload)), byte(len(payload) >> 8), byte(len(payload) >> 16), 0}, payload...)
-			_, _ = c.Write(pkt)
-			_ = c.Close()
-		}
-	}()
-	s, err := store.Open("u:p@tcp("+ln.Addr().String()+")/kg", store.Options{Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))})
+	s, err := store.Open(dbtest.RefusingServer(t), store.Options{Logger: slog.New(slog.NewJSONHandler(&bytes.Buffer{}, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}

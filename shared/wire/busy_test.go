@@ -2,9 +2,7 @@ package wire_test
 
 import (
 	"context"
-	"encoding/binary"
 	"encoding/json"
-	"net"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,43 +13,19 @@ import (
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/sellerhook"
+	"github.com/kgseller/kgseller/shared/tools/dbtest"
 	"github.com/kgseller/kgseller/shared/wire/kitfn"
 	"github.com/kgseller/kgseller/shared/wire/saasfn"
 	"github.com/kgseller/kgseller/shared/wire/sellerfn"
 	"github.com/kgseller/kgseller/shared/wire/workerfn"
 )
 
-// refusingServer greets every connection as a MySQL or MariaDB server at
-// max_connections does: an error packet 1040 instead of its handshake. It
-// returns a DSN for it.
-func refusingServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			payload := append([]byte{0xff, 0, 0}, "Too many connections"...)
-			binary.LittleEndian.PutUint16(payload[1:], 1040)
-			_, _ = c.Write(append([]byte{byte(len(payload)), 0, 0, 0}, payload...))
-			_ = c.Close()
-		}
-	}()
-	return "kg:pw@tcp(" + ln.Addr().String() + ")/kg"
-}
-
 // TestDatabaseAtItsConnectionLimit: with the database refusing every connection
 // (Too many connections), each family answers in its own documented shape and
 // never quotes the refusal: the marketplace endpoints 000005 signed, the seller API
 // 500 with its JSON error, the worker its result with the error.
 func TestDatabaseAtItsConnectionLimit(t *testing.T) {
-	dsn := refusingServer(t)
+	dsn := dbtest.RefusingServer(t)
 	ctx := context.Background()
 	key := kgsign.NewKey([]byte("k"), "t")
 	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
