@@ -27,7 +27,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:8080", "host:port to listen on")
-	instances := flag.Int("max-instances", 8, "maximum concurrent instances per function")
+	instances := flag.Int("max-instances", 0, "maximum concurrent instances of every function (default: each function's maxInstances in serverless.yml)")
 	verbose := flag.Bool("v", false, "log emulator events (cold starts, discarded instances)")
 	flag.Parse()
 	if err := run(*addr, *instances, *verbose); err != nil {

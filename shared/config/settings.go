@@ -7,9 +7,11 @@ package config
 const (
 	LogLevel = "LOG_LEVEL"
 
-	DBDSN     = "DB_DSN"
-	DBMaxOpen = "DB_MAX_OPEN"
-	DBMaxIdle = "DB_MAX_IDLE"
+	DBDSN             = "DB_DSN"
+	DBMaxOpen         = "DB_MAX_OPEN"
+	DBMaxIdle         = "DB_MAX_IDLE"
+	DBConnMaxLifetime = "DB_CONN_MAX_LIFETIME"
+	DBConnMaxIdleTime = "DB_CONN_MAX_IDLE_TIME"
 
 	// AccessKey is the access key of every interface type without its own
 	// (AccessKey + "_" + the type, e.g. KG_ACCESS_KEY_BASIC; see KeyBasic…).
@@ -107,7 +109,7 @@ type Setting struct {
 // Settings lists every setting a function reads.
 var Settings = []Setting{
 	{Name: LogLevel},
-	{Name: DBDSN, Secret: true}, {Name: DBMaxOpen}, {Name: DBMaxIdle},
+	{Name: DBDSN, Secret: true}, {Name: DBMaxOpen}, {Name: DBMaxIdle}, {Name: DBConnMaxLifetime}, {Name: DBConnMaxIdleTime},
 	{Name: AccessKey, Secret: true},
 	{Name: AccessKey + "_" + KeyBasic, Secret: true}, {Name: AccessKey + "_" + KeyKit, Secret: true},
 	{Name: AccessKey + "_" + KeyLicense, Secret: true}, {Name: AccessKey + "_" + KeyNotify, Secret: true},

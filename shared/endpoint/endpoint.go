@@ -123,6 +123,7 @@ type trace struct {
 	verified bool
 	signed   string // what the signature matched: raw or canonical body, inner digest
 	reason   string
+	busy     bool // the database refused a connection (marketplace.ErrBusy)
 }
 
 func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest, t *trace) marketplace.Reply {
@@ -153,7 +154,7 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 	t.activity = op.Name()
 	scope := NonceScope(v.Key)
 	if err := cfg.Nonces.RememberNonce(ctx, scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
-		t.reason = err.Error()
+		t.reason, t.busy = err.Error(), errors.Is(err, marketplace.ErrBusy)
 		if errors.Is(err, marketplace.ErrReplay) {
 			return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: nonce already used")
 		}
@@ -182,7 +183,7 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 	reply, err := op.Run(context.WithValue(opCtx, verifiedKey{}, v))
 	cancel()
 	if err != nil {
-		t.reason = err.Error()
+		t.reason, t.busy = err.Error(), errors.Is(err, marketplace.ErrBusy)
 		res := marketplace.ResultFor(err)
 		if res.Code() == marketplace.InternalError {
 			cfg.forgetNonce(ctx, scope, v.Nonce, t)
@@ -312,7 +313,12 @@ func (cfg *Config) log(req events.APIGatewayProxyRequest, t trace, d time.Durati
 			"bodyBytes", len(body), "bodySha256", hex.EncodeToString(sum[:]))
 	}
 	level := slog.LevelInfo
-	if t.code == marketplace.InternalError {
+	switch {
+	case t.code == marketplace.InternalError && t.busy:
+		// The store logs a burst of refused connections once; a line per refused
+		// request at error level would bury it.
+		level = slog.LevelWarn
+	case t.code == marketplace.InternalError:
 		level = slog.LevelError
 	}
 	cfg.Logger.Log(context.Background(), level, "request", attrs...)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -398,5 +399,45 @@ func TestSignatureToleranceLogged(t *testing.T) {
 	past, _ := ver.Window()
 	if exp := nonces.expires["n-ahead"]; exp.Before(ahead.Add(past)) {
 		t.Errorf("nonce expires %v, before the timestamp %v leaves the window", exp, ahead)
+	}
+}
+
+// TestDatabaseBusy: a database at its connection limit (marketplace.ErrBusy, when
+// the nonce is taken or during the operation) answers 000005 in the documented
+// shape, and the request line is a warning: the store logs the burst itself, once,
+// so a burst of refused calls does not become a burst of error lines.
+func TestDatabaseBusy(t *testing.T) {
+	busy := fmt.Errorf("store: remembering nonce: %w: Error 1040: Too many connections", marketplace.ErrBusy)
+	for name, c := range map[string]struct {
+		nonceErr error
+		opErr    error
+	}{
+		"nonce":     {nonceErr: busy},
+		"operation": {opErr: fmt.Errorf("store: reading instance: %w", busy)},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var logs strings.Builder
+			nonces := &memNonces{seen: map[string]bool{}, err: c.nonceErr}
+			h := Handler(Config{Scope: "basic", Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(key)}, Nonces: nonces,
+				Decode: func([]byte) (Operation, error) {
+					return fakeOp{run: func(context.Context) (marketplace.Reply, error) { return nil, c.opErr }}, nil
+				},
+				Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+			resp, err := h(context.Background(), signed(`{}`, false))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m := decode(t, resp); m["resultCode"] != "000005" || strings.Contains(resp.Body, "1040") {
+				t.Fatalf("answer %s", resp.Body)
+			}
+			if !strings.Contains(logs.String(), `"level":"WARN"`) || strings.Contains(logs.String(), `"level":"ERROR"`) ||
+				!strings.Contains(logs.String(), `"resultCode":"000005"`) {
+				t.Fatalf("request line: %s", logs.String())
+			}
+			// An operation that met a busy database gives its nonce back: the retry runs.
+			if c.opErr != nil && len(nonces.seen) != 0 {
+				t.Fatalf("nonce kept: %v", nonces.seen)
+			}
+		})
 	}
 }

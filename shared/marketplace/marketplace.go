@@ -232,6 +232,11 @@ type Instance struct {
 // lifetime: the request is a replay.
 var ErrReplay = errors.New("nonce already used")
 
+// ErrBusy reports a database at its connection limit: the server (or the
+// account) refused a new connection. A request that meets it answers 000005 at
+// once, and the marketplace's retry runs once load falls.
+var ErrBusy = errors.New("database busy: no connection allowed")
+
 // PasswordContext binds an instance's sealed password to the instance, so a sealed
 // value copied to another row does not open.
 func PasswordContext(instanceID string) string { return "instance-password:" + instanceID }

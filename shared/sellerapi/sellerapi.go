@@ -117,7 +117,11 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 			if errors.Is(err, marketplace.ErrReplay) {
 				return problem(http.StatusUnauthorized, "signature: already used; sign every request anew"), nil
 			}
-			logger.Error("remembering the signature", "op", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)
+			level := slog.LevelError
+			if errors.Is(err, marketplace.ErrBusy) {
+				level = slog.LevelWarn // the store logs a burst of refused connections once
+			}
+			logger.Log(ctx, level, "remembering the signature", "op", name, "err", err.Error(), "requestId", req.RequestContext.RequestID)
 			return problem(http.StatusInternalServerError, "internal error"), nil
 		}
 		defer func() {

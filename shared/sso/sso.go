@@ -260,7 +260,7 @@ func (s *Service) fail(req events.APIGatewayProxyRequest, f failure, clear bool)
 		attrs = append(attrs, "initiated", f.started)
 	}
 	level := slog.LevelWarn
-	if f.status >= 500 {
+	if f.status >= 500 && !errors.Is(f.err, marketplace.ErrBusy) { // the store logs a burst of refused connections once
 		level = slog.LevelError
 	}
 	s.logger().Log(context.Background(), level, "sso: "+f.log, attrs...)

@@ -11,36 +11,52 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
+
+	"github.com/kgseller/kgseller/shared/marketplace"
 )
 
 // Options size the connection pool. The zero value suits one event-function
-// instance, which serves one request at a time.
+// instance, which serves one request at a time: no code path holds two
+// connections at once (a transaction, a multi-statement batch, the nonce taken
+// and released around an operation, the purge and the worker's jobs each run on
+// one), so one connection serves it, and a deployment's connections are its
+// functions' instances (docs/performance.md, "Capacity").
 type Options struct {
-	MaxOpen     int           // default 4
-	MaxIdle     int           // default 2
-	MaxLifetime time.Duration // default 5m: RDS proxies and NAT drop idle flows
+	MaxOpen int // default 1
+	MaxIdle int // default MaxOpen: the connection stays open between invocations
+	// MaxLifetime retires a connection this long after it was opened, and
+	// MaxIdleTime one left unused this long; both must stay below the server's
+	// wait_timeout, or the server closes connections the pool still offers.
+	// Idle connections are given back so that instances no longer receiving
+	// traffic free their share of the server's max_connections.
+	MaxLifetime time.Duration // default 5m
+	MaxIdleTime time.Duration // default 1m
 	DialTimeout time.Duration // default 3s: a DB outage must still leave time to answer
 	IOTimeout   time.Duration // default 3s: a hung connection fails within the request budget
 	// Wrap, when set, wraps the driver connector (benchmarks count round trips).
 	Wrap func(driver.Connector) driver.Connector
+	// Logger receives the lines about refused connections; nil is slog.Default().
+	Logger *slog.Logger
 }
 
 func (o Options) withDefaults() Options {
 	if o.MaxOpen <= 0 {
-		o.MaxOpen = 4
+		o.MaxOpen = 1
 	}
-	if o.MaxIdle <= 0 {
-		o.MaxIdle = 2
-	}
-	if o.MaxIdle > o.MaxOpen {
+	if o.MaxIdle <= 0 || o.MaxIdle > o.MaxOpen {
 		o.MaxIdle = o.MaxOpen
 	}
 	if o.MaxLifetime <= 0 {
 		o.MaxLifetime = 5 * time.Minute
+	}
+	if o.MaxIdleTime <= 0 {
+		o.MaxIdleTime = time.Minute
 	}
 	if o.DialTimeout <= 0 {
 		o.DialTimeout = 3 * time.Second
@@ -107,11 +123,12 @@ func Open(dsn string, o Options) (*Store, error) {
 		connector = o.Wrap(connector)
 	}
 	o = o.withDefaults()
+	connector = &pressure{next: connector, logger: o.Logger, now: time.Now}
 	db := sqlx.NewDb(sql.OpenDB(connector), "mysql")
 	db.SetMaxOpenConns(o.MaxOpen)
 	db.SetMaxIdleConns(o.MaxIdle)
 	db.SetConnMaxLifetime(o.MaxLifetime)
-	db.SetConnMaxIdleTime(time.Minute)
+	db.SetConnMaxIdleTime(o.MaxIdleTime)
 	s := New(db)
 	// A DSN that lowers the driver's packet limit (maxAllowedPacket) lowers the
 	// store's: the driver refuses to interpolate a query longer than that.
@@ -210,4 +227,80 @@ func commit(ctx context.Context, tx *sqlx.Tx) error {
 func isDeadlock(err error) bool {
 	var me *mysql.MySQLError
 	return errors.As(err, &me) && me.Number == 1213
+}
+
+// tooManyConnections reports the errors of a server, or an account, at its
+// connection limit: 1040 (max_connections), 1203 and 1226 (max_user_connections).
+func tooManyConnections(err error) bool {
+	var me *mysql.MySQLError
+	return errors.As(err, &me) && (me.Number == 1040 || me.Number == 1203 || me.Number == 1226)
+}
+
+// stillRefusing is how often a burst of refused connections that goes on is
+// logged again.
+const stillRefusing = time.Minute
+
+// pressure turns a connection the server refuses for its connection limit into
+// marketplace.ErrBusy, which every caller answers at once (000005, a 5xx, an
+// error page) instead of waiting, and logs such refusals once per burst: at the
+// first, every minute while they go on, and when a connection succeeds again,
+// with the count. A burst makes every request of the instance fail; one line per
+// request would bury the logs.
+type pressure struct {
+	next   driver.Connector
+	logger *slog.Logger
+	now    func() time.Time
+
+	mu      sync.Mutex
+	refused int       // refusals in the current burst
+	since   time.Time // first refusal of the burst
+	logged  time.Time // last line about it
+}
+
+func (p *pressure) Connect(ctx context.Context) (driver.Conn, error) {
+	c, err := p.next.Connect(ctx)
+	switch {
+	case err == nil:
+		p.accepted()
+		return c, nil
+	case tooManyConnections(err):
+		p.refusal(err)
+		return nil, fmt.Errorf("%w: %w", marketplace.ErrBusy, err)
+	}
+	return nil, err
+}
+
+func (p *pressure) Driver() driver.Driver { return p.next.Driver() }
+
+func (p *pressure) log() *slog.Logger {
+	if p.logger != nil {
+		return p.logger
+	}
+	return slog.Default()
+}
+
+func (p *pressure) refusal(err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	p.refused++
+	switch {
+	case p.refused == 1:
+		p.since, p.logged = now, now
+		p.log().Error("the database refused a connection: too many connections; calls answer at once with an error, "+
+			"further refusals are counted until a connection succeeds", "err", err.Error())
+	case now.Sub(p.logged) >= stillRefusing:
+		p.logged = now
+		p.log().Error("the database still refuses connections: too many connections", "refused", p.refused, "for", now.Sub(p.since).Round(time.Second).String())
+	}
+}
+
+func (p *pressure) accepted() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.refused == 0 {
+		return
+	}
+	p.log().Warn("the database accepts connections again", "refused", p.refused, "for", p.now().Sub(p.since).Round(time.Millisecond).String())
+	p.refused = 0
 }

@@ -1,15 +1,16 @@
 // Package fakecloud is an in-memory stand-in for the Huawei Cloud APIs the deploy
 // tool and the secrets loader call: FunctionGraph (functions, code, configuration,
-// triggers, invocation), dedicated API Gateway (throttling policies and their
-// bindings, gateway features) and CSMS (secret versions).
+// maximum instances, triggers, invocation), dedicated API Gateway (throttling
+// policies and their bindings, gateway features) and CSMS (secret versions).
 //
 // It is a strict double of the real contract for those calls: every request must
 // carry a valid SDK-HMAC-SHA256 signature (checked with shared/apigsign); every
 // body must decode into the Huawei SDK's own request model with no unknown field
 // and no wrong type, carry the model's required fields, and use only the values
 // the SDK's enums list (shared/fakes/fgcontract); the referenced gateway, group and
-// function must exist; InvokeFunction answers in the format X-CFF-Request-Version
-// asks for; and a function refuses writes for a moment after each change, the
+// function must exist; the maximum instances stay within FunctionGraph's range;
+// InvokeFunction answers in the format X-CFF-Request-Version asks for; and a
+// function refuses writes for a moment after each change, the
 // moment the real service takes to apply one. Each rule cites the SDK model or API
 // reference it comes from (functiongraph.go, apig.go, csms.go). Every request is
 // recorded, so tests assert exactly which calls a tool made; failures can be
@@ -37,6 +38,7 @@ const (
 	OpCreateFunction        = "CreateFunction"
 	OpUpdateFunctionCode    = "UpdateFunctionCode"
 	OpUpdateFunctionConfig  = "UpdateFunctionConfig"
+	OpUpdateMaxInstances    = "UpdateFunctionMaxInstanceConfig"
 	OpInvokeFunction        = "InvokeFunction"
 	OpListFunctionTriggers  = "ListFunctionTriggers"
 	OpCreateFunctionTrigger = "CreateFunctionTrigger"
@@ -89,6 +91,9 @@ type Function struct {
 	URN     string
 	Config  map[string]any // the last create / update-config body, without code
 	Code    []byte         // the last zip uploaded
+	// MaxInstances is the function's maximum instances (strategy_config.concurrency;
+	// FunctionGraph's default until UpdateFunctionMaxInstanceConfig sets it).
+	MaxInstances int
 	// CodeUpdates counts code uploads after creation.
 	CodeUpdates  int
 	LastModified time.Time
@@ -434,6 +439,8 @@ func route(method, path string) (string, map[string]string) {
 					return OpUpdateFunctionConfig, params
 				case at(5) == "code" && method == http.MethodPut:
 					return OpUpdateFunctionCode, params
+				case at(5) == "config-max-instance" && method == http.MethodPut:
+					return OpUpdateMaxInstances, params
 				case at(5) == "invocations" && method == http.MethodPost:
 					return OpInvokeFunction, params
 				}
@@ -499,7 +506,7 @@ func (c *Cloud) now() time.Time {
 
 func (c *Cloud) handle(r request) answer {
 	switch r.op {
-	case OpCreateFunction, OpShowFunctionConfig, OpUpdateFunctionCode, OpUpdateFunctionConfig, OpInvokeFunction,
+	case OpCreateFunction, OpShowFunctionConfig, OpUpdateFunctionCode, OpUpdateFunctionConfig, OpUpdateMaxInstances, OpInvokeFunction,
 		OpListFunctionTriggers, OpCreateFunctionTrigger, OpDeleteFunctionTrigger:
 		return c.functionGraph(r)
 	case OpListThrottles, OpCreateThrottle, OpUpdateThrottle, OpListUnboundAPIs, OpListBoundAPIs, OpBindThrottle,

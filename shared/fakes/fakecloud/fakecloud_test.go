@@ -179,6 +179,7 @@ func TestValidRequestsAreAccepted(t *testing.T) {
 	}{
 		{"UpdateFunctionCode", http.MethodPut, fgsPath("functions/" + fnURN + "/code"), codeBody(t, "v2"), 200},
 		{"UpdateFunctionConfig", http.MethodPut, fgsPath("functions/" + fnURN + "/config"), configBody(), 200},
+		{"UpdateFunctionMaxInstanceConfig", http.MethodPut, fgsPath("functions/" + fnURN + "/config-max-instance"), map[string]any{"max_instance_num": 30}, 200},
 		{"CreateFunctionTrigger DEDICATEDGATEWAY", http.MethodPost, fgsPath("triggers/" + fnURN), dedicatedBody(), 201},
 		{"CreateFunctionTrigger TIMER", http.MethodPost, fgsPath("triggers/" + fnURN), timerBody(), 201},
 		{"CreateRequestThrottlingPolicyV2", http.MethodPost, apigPath("inst-1", "throttles"), throttleBody(), 201},
@@ -188,8 +189,8 @@ func TestValidRequestsAreAccepted(t *testing.T) {
 			t.Errorf("%s: %v", tc.name, r)
 		}
 	}
-	if f, _ := e.c.Function("fn"); f.CodeUpdates != 1 || f.Config["memory_size"] != float64(256) {
-		t.Errorf("fn after the updates: %d code updates, config %v", f.CodeUpdates, f.Config)
+	if f, _ := e.c.Function("fn"); f.CodeUpdates != 1 || f.Config["memory_size"] != float64(256) || f.MaxInstances != 30 {
+		t.Errorf("fn after the updates: %d code updates, config %v, max instances %d", f.CodeUpdates, f.Config, f.MaxInstances)
 	}
 }
 
@@ -213,6 +214,10 @@ func TestFunctionGraphRules(t *testing.T) {
 	code := fgsPath("functions/" + fnURN + "/code")
 	config := fgsPath("functions/" + fnURN + "/config")
 	trigger := fgsPath("triggers/" + fnURN)
+	maxInst := fgsPath("functions/" + fnURN + "/config-max-instance")
+	withMax := func(v any) func(*testing.T) any {
+		return func(*testing.T) any { return map[string]any{"max_instance_num": v} }
+	}
 	withConfig := func(path string, v any) func(*testing.T) any {
 		return func(*testing.T) any { return edit(configBody(), path, v) }
 	}
@@ -276,6 +281,16 @@ func TestFunctionGraphRules(t *testing.T) {
 		{"config: func_name of another function", http.MethodPut, config, nil, withConfig("func_name", "other"), nil, 400, "FSS.1002"},
 		{"config: enterprise account without enterprise_project_id", http.MethodPut, config, nil, withConfig("timeout", 20),
 			func(e *env) { e.c.AddEnterpriseProject("ep-1") }, 400, "FSS.0400"},
+
+		// UpdateFunctionMaxInstanceConfigRequestBody (max_instance_num: -1 to 1000).
+		{"max instances: 1001", http.MethodPut, maxInst, nil, withMax(1001), nil, 400, "FSS.0400"},
+		{"max instances: -2", http.MethodPut, maxInst, nil, withMax(-2), nil, 400, "FSS.0400"},
+		{"max instances: as a string", http.MethodPut, maxInst, nil, withMax("30"), nil, 400, "FSS.0400"},
+		{"max instances: missing", http.MethodPut, maxInst, nil, func(*testing.T) any { return map[string]any{} }, nil, 400, "FSS.0400"},
+		{"max instances: unknown field", http.MethodPut, maxInst, nil, func(*testing.T) any { return map[string]any{"maxInstanceNum": 30} }, nil, 400, "FSS.0400"},
+		{"max instances: unknown function", http.MethodPut, strings.Replace(maxInst, ":fn:", ":nofn:", 1), nil, withMax(30), nil, 404, "FSS.1051"},
+		{"config: strategy_config.concurrency 1001", http.MethodPut, config, nil,
+			withConfig("strategy_config", map[string]any{"concurrency": 1001, "concurrent_num": 1}), nil, 400, "FSS.0400"},
 
 		// InvokeFunction.
 		{"invoke: X-CFF-Request-Version v2", post, fgsPath("functions/" + fnURN + "/invocations"), map[string]string{"X-CFF-Request-Version": "v2"},
@@ -366,7 +381,8 @@ func (r rule) check(t *testing.T) {
 		t.Fatalf("got %v, want HTTP %d %s", got, r.wantStatus, r.wantCode)
 	}
 	// A refused request changes nothing.
-	if fAfter, _ := e.c.Function("fn"); fAfter.CodeUpdates != fBefore.CodeUpdates || fmt.Sprint(fAfter.Config) != fmt.Sprint(fBefore.Config) {
+	if fAfter, _ := e.c.Function("fn"); fAfter.CodeUpdates != fBefore.CodeUpdates || fmt.Sprint(fAfter.Config) != fmt.Sprint(fBefore.Config) ||
+		fAfter.MaxInstances != fBefore.MaxInstances {
 		t.Errorf("the refused request changed fn")
 	}
 	if _, ok := e.c.Function("fn2"); ok {
@@ -434,5 +450,57 @@ func TestUpdatingWindow(t *testing.T) {
 	}
 	if f, _ := e.c.Function("fn"); f.CodeUpdates != 0 || f.Config["memory_size"] != float64(256) {
 		t.Errorf("fn: %d code updates, memory %v", f.CodeUpdates, f.Config["memory_size"])
+	}
+}
+
+// TestMaxInstances: a new function has FunctionGraph's default maximum instances
+// (400); UpdateFunctionMaxInstanceConfig sets them, ShowFunctionConfig shows them
+// as strategy_config.concurrency, a configuration update without strategy_config
+// keeps them and one with it sets them; the update opens the updating window.
+func TestMaxInstances(t *testing.T) {
+	e := newEnv(t)
+	e.fn()
+	show := func() int {
+		t.Helper()
+		r := e.send(http.MethodGet, fgsPath("functions/"+fnURN+"/config"), nil, nil)
+		var v struct {
+			Strategy struct {
+				Concurrency   *int `json:"concurrency"`
+				ConcurrentNum int  `json:"concurrent_num"`
+			} `json:"strategy_config"`
+		}
+		if err := json.Unmarshal(r.body, &v); err != nil || r.status != 200 || v.Strategy.Concurrency == nil || v.Strategy.ConcurrentNum != 1 {
+			t.Fatalf("ShowFunctionConfig: %v (%v)", r, err)
+		}
+		return *v.Strategy.Concurrency
+	}
+	if n := show(); n != 400 {
+		t.Fatalf("a new function has %d max instances, want FunctionGraph's default 400", n)
+	}
+	maxInst := fgsPath("functions/" + fnURN + "/config-max-instance")
+	for _, n := range []int{30, -1, 1000, 1} {
+		if r := e.send(http.MethodPut, maxInst, nil, map[string]any{"max_instance_num": n}); r.status != 200 {
+			t.Fatalf("max_instance_num %d: %v", n, r)
+		}
+		if got := show(); got != n {
+			t.Fatalf("set %d, shown %d", n, got)
+		}
+	}
+	if r := e.send(http.MethodPut, fgsPath("functions/"+fnURN+"/config"), nil, configBody()); r.status != 200 || show() != 1 {
+		t.Fatalf("a configuration update without strategy_config changed the max instances: %v, %d", r, show())
+	}
+	if r := e.send(http.MethodPut, fgsPath("functions/"+fnURN+"/config"), nil,
+		edit(configBody(), "strategy_config", map[string]any{"concurrency": 12, "concurrent_num": 1})); r.status != 200 || show() != 12 {
+		t.Fatalf("strategy_config.concurrency not applied: %v, %d", r, show())
+	}
+	e.c.BusyCalls = 1
+	if r := e.send(http.MethodPut, maxInst, nil, map[string]any{"max_instance_num": 5}); r.status != 200 {
+		t.Fatal(r)
+	}
+	if r := e.send(http.MethodPut, maxInst, nil, map[string]any{"max_instance_num": 6}); r.status != 429 || r.code != "FSS.0429" {
+		t.Fatalf("a write right after the change: %v", r)
+	}
+	if got := e.c.Ops(true); got[len(got)-1] != OpUpdateMaxInstances {
+		t.Errorf("recorded operations %v", got)
 	}
 }

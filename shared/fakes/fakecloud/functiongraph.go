@@ -56,7 +56,7 @@ const (
 const maxCodeBytes = 50 << 20
 
 // writes are the operations a function refuses while it is updating.
-var writes = map[string]bool{OpUpdateFunctionCode: true, OpUpdateFunctionConfig: true, OpCreateFunctionTrigger: true, OpDeleteFunctionTrigger: true}
+var writes = map[string]bool{OpUpdateFunctionCode: true, OpUpdateFunctionConfig: true, OpUpdateMaxInstances: true, OpCreateFunctionTrigger: true, OpDeleteFunctionTrigger: true}
 
 func (c *Cloud) functionGraph(r request) answer {
 	if r.op == OpCreateFunction {
@@ -83,6 +83,8 @@ func (c *Cloud) functionGraph(r request) answer {
 		return c.updateCode(f, r.body)
 	case OpUpdateFunctionConfig:
 		return c.updateConfig(f, r.body)
+	case OpUpdateMaxInstances:
+		return c.updateMaxInstances(f, r.body)
 	case OpInvokeFunction:
 		return c.invoke(f, r)
 	case OpListFunctionTriggers:
@@ -167,7 +169,7 @@ func (c *Cloud) createFunction(body []byte) answer {
 		cfg["enterprise_project_id"] = "0"
 	}
 	f := &Function{
-		Name: name, Package: o.str("package"), Config: cfg, Code: code, LastModified: c.now(),
+		Name: name, Package: o.str("package"), Config: cfg, Code: code, LastModified: c.now(), MaxInstances: fgcontract.MaxInstancesDefault,
 		URN: fmt.Sprintf("urn:fss:%s:%s:function:%s:%s:latest", c.region(), c.ProjectID, o.str("package"), name),
 	}
 	f.busy = c.BusyCalls
@@ -315,7 +317,18 @@ func (c *Cloud) updateConfig(f *Function, body []byte) answer {
 	if o.str("func_name") != f.Name {
 		return refuse(http.StatusBadRequest, "FSS.1002", "Invalid function name: func_name does not match the URN")
 	}
+	// SDK: UpdateFunctionConfigRequestBody.strategy_config (StrategyConfig) may set
+	// the maximum instances too; absent, they stay as they are.
+	maxInstances := f.MaxInstances
+	if sc := o.sub("strategy_config"); sc != nil {
+		n := int(sc.num("concurrency"))
+		if !fgcontract.MaxInstancesOK(n) {
+			return invalid(fmt.Sprintf("strategy_config.concurrency %d is outside -1–%d", n, fgcontract.MaxInstancesMax))
+		}
+		maxInstances = n
+	}
 	cfg := o.plain()
+	delete(cfg, "strategy_config")
 	for _, k := range []string{"package", "code_type", "code_filename"} {
 		if v, ok := f.Config[k]; ok {
 			cfg[k] = v
@@ -324,7 +337,31 @@ func (c *Cloud) updateConfig(f *Function, body []byte) answer {
 	if cfg["enterprise_project_id"] == nil {
 		cfg["enterprise_project_id"] = f.Config["enterprise_project_id"]
 	}
-	f.Config = cfg
+	f.Config, f.MaxInstances = cfg, maxInstances
+	f.LastModified = c.now()
+	f.busy = c.BusyCalls
+	return answer{status: http.StatusOK, body: c.view(f)}
+}
+
+// updateMaxInstances sets the function's maximum instances. SDK:
+// UpdateFunctionMaxInstanceConfigRequestBody, whose one member max_instance_num
+// (-1 no limit, 0 the function disabled, up to 1000: fgcontract) the fake
+// requires, since a body without it sets nothing. The answer is the function's
+// configuration (UpdateFunctionMaxInstanceConfigResponse), strategy_config
+// included.
+func (c *Cloud) updateMaxInstances(f *Function, body []byte) answer {
+	o, err := decodeStrict(body, &fgsmodel.UpdateFunctionMaxInstanceConfigRequestBody{})
+	if err != nil {
+		return invalid(err.Error())
+	}
+	if !o.has("max_instance_num") {
+		return invalid("max_instance_num is required")
+	}
+	n := int(o.num("max_instance_num"))
+	if !fgcontract.MaxInstancesOK(n) {
+		return invalid(fmt.Sprintf("max_instance_num %d is outside -1–%d", n, fgcontract.MaxInstancesMax))
+	}
+	f.MaxInstances = n
 	f.LastModified = c.now()
 	f.busy = c.BusyCalls
 	return answer{status: http.StatusOK, body: c.view(f)}
@@ -390,5 +427,8 @@ func (c *Cloud) view(f *Function) map[string]any {
 	}
 	out["func_urn"], out["func_name"], out["package"], out["code_size"] = f.URN, f.Name, f.Package, len(f.Code)
 	out["version"], out["last_modified"] = "latest", f.LastModified.UTC().Format(sdkTime)
+	// SDK: StrategyConfig; concurrent_num (requests per instance) is 1 for these
+	// functions, as FunctionGraph's default.
+	out["strategy_config"] = map[string]any{"concurrency": f.MaxInstances, "concurrent_num": 1}
 	return out
 }

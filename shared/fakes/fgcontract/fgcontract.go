@@ -130,6 +130,22 @@ const (
 	TimeoutMax = 259200
 )
 
+// Maximum instances of a function: UpdateFunctionMaxInstanceConfigRequestBody.
+// max_instance_num ("最大实例数；-1代表该函数实例数无限制，0代表该函数被禁用": -1 no limit, 0
+// the function disabled) and StrategyConfig.concurrency, which ShowFunctionConfig
+// returns ("v2取值-1到1000"). The user guide ("Configuring Concurrency",
+// functiongraph_01_0303) gives the same range, 400 as the default, and says that
+// requests beyond the instances' capacity are discarded.
+const (
+	MaxInstancesUnlimited = -1
+	MaxInstancesDisabled  = 0
+	MaxInstancesMax       = 1000
+	MaxInstancesDefault   = 400
+)
+
+// MaxInstancesOK reports whether n is a value FunctionGraph accepts.
+func MaxInstancesOK(n int) bool { return n >= MaxInstancesUnlimited && n <= MaxInstancesMax }
+
 // The X-CFF-Request-Version header of InvokeFunction (the SDK models it as a plain
 // string; its comment and the API reference, "Executing a Function Synchronously",
 // give the values): v0, the default, answers with the function's output as it is;

@@ -110,6 +110,18 @@ type Deployed struct {
 	URN                 string `json:"func_urn"`
 	Description         string `json:"description"`
 	EnterpriseProjectID string `json:"enterprise_project_id"`
+	Strategy            *struct {
+		MaxInstances *int `json:"concurrency"`
+	} `json:"strategy_config"`
+}
+
+// MaxInstances is the function's maximum instances, FunctionGraph's default when
+// the answer does not say.
+func (d *Deployed) MaxInstances() int {
+	if d == nil || d.Strategy == nil || d.Strategy.MaxInstances == nil {
+		return fgcontract.MaxInstancesDefault
+	}
+	return *d.Strategy.MaxInstances
 }
 
 func (c *cloud) showFunction(urn string) (*Deployed, error) {
@@ -190,6 +202,19 @@ func (c *cloud) updateConfig(urn string, cfg Config) error {
 	}
 	if _, err := c.fg.UpdateFunctionConfig(&fgsmodel.UpdateFunctionConfigRequest{FunctionUrn: urn, ContentType: jsonType, Body: &body}); err != nil {
 		return apiError("UpdateFunctionConfig", err)
+	}
+	return nil
+}
+
+// setMaxInstances sets the function's maximum instances (FunctionGraph's
+// per-function limit; -1 is none).
+func (c *cloud) setMaxInstances(urn string, n int) error {
+	num := int32(n)
+	_, err := c.fg.UpdateFunctionMaxInstanceConfig(&fgsmodel.UpdateFunctionMaxInstanceConfigRequest{
+		FunctionUrn: urn, ContentType: jsonType, Body: &fgsmodel.UpdateFunctionMaxInstanceConfigRequestBody{MaxInstanceNum: &num},
+	})
+	if err != nil {
+		return apiError("UpdateFunctionMaxInstanceConfig", err)
 	}
 	return nil
 }

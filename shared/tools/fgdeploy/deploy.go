@@ -1,6 +1,8 @@
 // Package fgdeploy deploys the functions of serverless.yml to FunctionGraph with the
-// Huawei Cloud Go SDK: it creates each function or updates its code and
-// configuration, creates its triggers (TIMER, APIG / dedicated gateway), binds the
+// Huawei Cloud Go SDK: it refuses a deployment whose functions could open more
+// database connections than custom.database.connectionBudget allows, creates each
+// function or updates its code and configuration, sets its maximum instances,
+// creates its triggers (TIMER, APIG / dedicated gateway), binds the
 // gateway APIs to the throttling policy of custom.apig and sets the gateway's body
 // limit, then smoke-tests what it deployed. A function is updated only when its
 // zip's SHA-256 or its configuration fingerprint differs from the marker the last
@@ -132,6 +134,17 @@ func Deploy(ctx context.Context, o Options) (*Report, error) {
 	}
 	names, err := selectNames(o.Manifest, o.Only)
 	if err != nil {
+		return nil, fmt.Errorf("fgdeploy: %w", err)
+	}
+	// Before anything is read or written: the functions could otherwise exhaust
+	// the database's connections and all answer 000005 at once.
+	budget, err := ConnectionBudget(o.Manifest)
+	if err != nil {
+		return nil, fmt.Errorf("fgdeploy: %w", err)
+	}
+	budget.Write(o.Out)
+	if err := budget.Check(); err != nil {
+		fmt.Fprintf(o.Out, "REFUSED: %v; lower maxInstances (or DB_MAX_OPEN) of the functions above, or raise the budget to what the database allows (docs/performance.md, Capacity)\n", err)
 		return nil, fmt.Errorf("fgdeploy: %w", err)
 	}
 	c, err := newCloud(o.FunctionGraphEndpoint, o.APIGEndpoint, o.ProjectID, o.Credentials, o.Timeout)
@@ -312,6 +325,14 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 			d.printf("  unchanged (zip %s)\n", short)
 		}
 	}
+	changed, err := d.maxInstances(ctx, name, urn, existing, des.MaxInstances)
+	if err != nil {
+		res.Err = err
+		return res, nil
+	}
+	if changed && res.Action == "unchanged" {
+		res.Action = d.act("max instances set", "would set max instances")
+	}
 	if existing == nil && d.o.DryRun {
 		for _, t := range des.Triggers {
 			res.Triggers = append(res.Triggers, "would create "+t.Key())
@@ -325,6 +346,29 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 		res.Err = err
 	}
 	return res, des
+}
+
+// maxInstances sets the function's maximum instances when the cloud's differ
+// from serverless.yml (a new function has FunctionGraph's default), and reports
+// whether it did (or would).
+func (d *deployer) maxInstances(ctx context.Context, name, urn string, existing *Deployed, want int) (bool, error) {
+	have := existing.MaxInstances()
+	if have == want {
+		d.printf("  max instances: %s\n", describeMax(want))
+		return false, nil
+	}
+	from := describeMax(have)
+	if existing == nil {
+		from += " (FunctionGraph's default)"
+	}
+	d.printf("  max instances: %s -> %s: %s\n", from, describeMax(want), d.act("set", "would set"))
+	if d.o.DryRun {
+		return true, nil
+	}
+	if err := d.whenReady(ctx, name, "the max instances update", func() error { return d.c.setMaxInstances(urn, want) }); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // triggers creates the missing triggers of a function and reports the ones whose

@@ -31,7 +31,8 @@ const (
 )
 
 // testManifest is a small serverless.yml in the project's shape: two gateway
-// functions and a timer worker, provider variables merged into userData.
+// functions using the database and a timer worker, provider variables merged into
+// userData; their pools (20×1 + 5×1) fit the connection budget of 30.
 const testManifest = `
 service: kgtest
 provider:
@@ -53,11 +54,14 @@ custom:
   apig:
     throttle: {name: kg_test, apiCallLimits: 50, ipCallLimits: 10, timeInterval: 1, timeUnit: SECOND}
     requestBodySizeMB: 1
+  database:
+    connectionBudget: 30
 functions:
   api-a:
     handler: bootstrap
     description: signed marketplace endpoint
     timeout: 10
+    maxInstances: 20
     code: {codeUri: ./build/api-a}
     userData:
       <<: *common
@@ -72,6 +76,7 @@ functions:
         eventData: {name: api_a, instanceId: "${env:APIG_INSTANCE_ID}", groupId: "${env:APIG_GROUP_ID}", envName: RELEASE, envId: DEFAULT_ENVIRONMENT_RELEASE_ID, protocol: HTTPS, reqMethod: POST, matchMode: NORMAL, auth: NONE, path: /saas/produce, timeout: "${env:A_TIMEOUT, '5000'}"}
   api-b:
     handler: bootstrap
+    maxInstances: 5
     code: {codeUri: ./build/api-b}
     encryptedUserData:
       DB_DSN: ${env:DB_DSN}
@@ -81,6 +86,7 @@ functions:
   worker:
     handler: bootstrap
     timeout: 60
+    maxInstances: 2
     code: {codeUri: ./build/worker}
     userData:
       <<: *common
@@ -245,6 +251,7 @@ func TestCreateThenOnlyChangedFunctions(t *testing.T) {
 		"CreateFunctionTrigger api-a", "CreateFunctionTrigger api-b", "CreateFunctionTrigger worker",
 		"CreateRequestThrottlingPolicyV2 ",
 		"InvokeFunction api-a", "InvokeFunction api-b",
+		"UpdateFunctionMaxInstanceConfig api-a", "UpdateFunctionMaxInstanceConfig api-b", "UpdateFunctionMaxInstanceConfig worker",
 	}
 	if got := f.writes(); !slices.Equal(got, want) {
 		t.Fatalf("writes\n got %q\nwant %q\n%s", got, want, f.out.String())
@@ -284,6 +291,16 @@ func TestCreateThenOnlyChangedFunctions(t *testing.T) {
 	}
 	if !strings.Contains(f.out.String(), "not set (left out): OPTIONAL_URL, UNUSED_SECRET") {
 		t.Errorf("unset settings not reported:\n%s", f.out.String())
+	}
+
+	for name, want := range map[string]int{"api-a": 20, "api-b": 5, "worker": 2} {
+		if fn, _ := f.cloud.Function(name); fn.MaxInstances != want {
+			t.Errorf("%s: max instances %d, want %d", name, fn.MaxInstances, want)
+		}
+	}
+	if !strings.Contains(f.out.String(), "max instances: 400 (FunctionGraph's default) -> 20: set") ||
+		!strings.Contains(f.out.String(), "Σ maxInstances × pool = 25 of 30") {
+		t.Errorf("output:\n%s", f.out.String())
 	}
 
 	// Triggers: the API with its backend timeout, and the timer.
@@ -385,7 +402,8 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if got := f.writes(); len(got) != 0 {
 		t.Fatalf("dry run on an empty project wrote %q", got)
 	}
-	for _, want := range []string{"would create (zip", "trigger DEDICATEDGATEWAY POST /saas/produce: would create", "trigger TIMER every-minute: would create", "throttling policy kg_test on inst-1: would create", "would set to 1 MB"} {
+	for _, want := range []string{"would create (zip", "trigger DEDICATEDGATEWAY POST /saas/produce: would create", "trigger TIMER every-minute: would create", "throttling policy kg_test on inst-1: would create", "would set to 1 MB",
+		"max instances: 400 (FunctionGraph's default) -> 20: would set", "Σ maxInstances × pool = 25 of 30"} {
 		if !strings.Contains(f.out.String(), want) {
 			t.Errorf("plan lacks %q:\n%s", want, f.out.String())
 		}

@@ -87,6 +87,10 @@ type Desired struct {
 	ConfigHash string
 	// Human is the manifest description (before the deploy marker).
 	Human string
+	// MaxInstances is the function's maximum instances (-1: no limit), set with
+	// UpdateFunctionMaxInstanceConfig and compared with the cloud's on every run
+	// (not part of ConfigHash).
+	MaxInstances int
 }
 
 var envName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
@@ -125,6 +129,13 @@ func Desire(m *manifest.Manifest, name, region, project string) (*Desired, error
 	}
 	if !fgcontract.OneOf(runtime, fgcontract.Runtimes()) {
 		return nil, fmt.Errorf("%s: runtime %q is not a FunctionGraph runtime (%s)", name, runtime, strings.Join(fgcontract.Runtimes(), ", "))
+	}
+	var err error
+	if d.MaxInstances, err = maxInstances(fn); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if _, err := databasePool(m, fn); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	plain, unsetPlain, err := env(name, "userData", m.Env(fn))
 	if err != nil {

@@ -90,33 +90,38 @@ func TestDesireRules(t *testing.T) {
 		}
 		return m
 	}
-	base := "provider: {runtime: Custom, package: p, xrole: agency}\nfunctions:\n  f:\n    handler: bootstrap\n"
+	base := "provider: {runtime: Custom, package: p, xrole: agency}\nfunctions:\n  f:\n    handler: bootstrap\n    maxInstances: 1\n"
 	for name, c := range map[string]struct {
 		yml string
 		env map[string]string
 		err string
 	}{
-		"unresolved":      {base + "    userData: {A: '${opt:stage}'}\n", nil, "unresolved"},
-		"bad name":        {base + "    userData: {1A: x}\n", nil, "valid variable name"},
-		"both kinds":      {base + "    userData: {A: x}\n    encryptedUserData: {A: y}\n", nil, "both a plain and an encrypted"},
-		"too big":         {base + "    encryptedUserData: {A: '${env:BIG}'}\n", map[string]string{"BIG": strings.Repeat("x", 4100)}, "4096"},
-		"memory":          {base + "    memorySize: 100\n", nil, "memorySize"},
-		"memory 640":      {base + "    memorySize: 640\n", nil, "memorySize 640"},
-		"memory 10240":    {base + "    memorySize: 10240\n", nil, "memorySize 10240"},
-		"runtime":         {base + "    runtime: Go1.21\n", nil, "runtime"},
-		"21 variables":    {base + "    userData: {" + twentyOne + "}\n", nil, "20"},
-		"half vpc":        {"provider: {funcVpc: {vpcId: v}}\nfunctions:\n  f:\n    handler: bootstrap\n", nil, "both vpcId and subnetId"},
-		"vpc no agency":   {"provider: {funcVpc: {vpcId: v, subnetId: s}}\nfunctions:\n  f:\n    handler: bootstrap\n", nil, "agency"},
-		"no group":        {base + "    events: [{triggerTypeCode: DEDICATEDGATEWAY, eventData: {name: n, instanceId: i, path: /x, auth: NONE}}]\n", nil, "groupId"},
-		"no instance":     {base + "    events: [{triggerTypeCode: DEDICATEDGATEWAY, eventData: {name: n, groupId: g, path: /x, auth: NONE}}]\n", nil, "instanceId"},
-		"bad auth":        {base + "    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /x, auth: OPEN}}]\n", nil, "auth"},
-		"timer no sched":  {base + "    events: [{triggerTypeCode: TIMER, eventData: {name: t}}]\n", nil, "schedule"},
-		"unsupported":     {base + "    events: [{triggerTypeCode: OBS, eventData: {bucket: b}}]\n", nil, "not supported"},
-		"bad api timeout": {base + "    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /x, auth: NONE, timeout: 70000}}]\n", nil, "timeout"},
+		"unresolved":        {base + "    userData: {A: '${opt:stage}'}\n", nil, "unresolved"},
+		"bad name":          {base + "    userData: {1A: x}\n", nil, "valid variable name"},
+		"both kinds":        {base + "    userData: {A: x}\n    encryptedUserData: {A: y}\n", nil, "both a plain and an encrypted"},
+		"too big":           {base + "    encryptedUserData: {A: '${env:BIG}'}\n", map[string]string{"BIG": strings.Repeat("x", 4100)}, "4096"},
+		"memory":            {base + "    memorySize: 100\n", nil, "memorySize"},
+		"memory 640":        {base + "    memorySize: 640\n", nil, "memorySize 640"},
+		"memory 10240":      {base + "    memorySize: 10240\n", nil, "memorySize 10240"},
+		"runtime":           {base + "    runtime: Go1.21\n", nil, "runtime"},
+		"21 variables":      {base + "    userData: {" + twentyOne + "}\n", nil, "20"},
+		"half vpc":          {"provider: {funcVpc: {vpcId: v}}\nfunctions:\n  f:\n    handler: bootstrap\n    maxInstances: 1\n", nil, "both vpcId and subnetId"},
+		"vpc no agency":     {"provider: {funcVpc: {vpcId: v, subnetId: s}}\nfunctions:\n  f:\n    handler: bootstrap\n    maxInstances: 1\n", nil, "agency"},
+		"no maxInstances":   {strings.Replace(base, "    maxInstances: 1\n", "", 1), nil, "maxInstances is not declared"},
+		"maxInstances 0":    {strings.Replace(base, "maxInstances: 1", "maxInstances: 0", 1), nil, "disables"},
+		"maxInstances 1001": {strings.Replace(base, "maxInstances: 1", "maxInstances: 1001", 1), nil, "outside"},
+		"maxInstances -2":   {strings.Replace(base, "maxInstances: 1", "maxInstances: -2", 1), nil, "outside"},
+		"bad pool":          {base + "    userData: {DB_MAX_OPEN: many}\n    encryptedUserData: {DB_DSN: x}\n", nil, "DB_MAX_OPEN"},
+		"no group":          {base + "    events: [{triggerTypeCode: DEDICATEDGATEWAY, eventData: {name: n, instanceId: i, path: /x, auth: NONE}}]\n", nil, "groupId"},
+		"no instance":       {base + "    events: [{triggerTypeCode: DEDICATEDGATEWAY, eventData: {name: n, groupId: g, path: /x, auth: NONE}}]\n", nil, "instanceId"},
+		"bad auth":          {base + "    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /x, auth: OPEN}}]\n", nil, "auth"},
+		"timer no sched":    {base + "    events: [{triggerTypeCode: TIMER, eventData: {name: t}}]\n", nil, "schedule"},
+		"unsupported":       {base + "    events: [{triggerTypeCode: OBS, eventData: {bucket: b}}]\n", nil, "not supported"},
+		"bad api timeout":   {base + "    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /x, auth: NONE, timeout: 70000}}]\n", nil, "timeout"},
 		"11 triggers": {"custom: {production: {addresses: {/a: f, /b: g, /c: g, /d: g, /e: g, /f: g}}}\n" + base +
 			"    events: [{triggerTypeCode: APIG, eventData: {name: n, groupId: g, path: /a, auth: NONE}}, {triggerTypeCode: APIG, belowAddresses: true, eventData: {name: k, groupId: g, path: /k, auth: NONE}}," +
 			" {triggerTypeCode: APIG, belowAddresses: true, eventData: {name: k2, groupId: g, path: /k2, auth: NONE}}]\n" +
-			"  g:\n    events: [{triggerTypeCode: APIG, eventData: {name: gn, groupId: g, path: /b, auth: NONE}}]\n", nil, "FunctionGraph allows 10"},
+			"  g:\n    maxInstances: 1\n    events: [{triggerTypeCode: APIG, eventData: {name: gn, groupId: g, path: /b, auth: NONE}}]\n", nil, "FunctionGraph allows 10"},
 	} {
 		_, err := Desire(parse(c.yml, c.env), "f", "r", "p")
 		if err == nil || !strings.Contains(err.Error(), c.err) {

@@ -2,7 +2,9 @@
 // machine, so the real function binaries run locally and in integration tests
 // exactly as they run in the cloud: each function instance is a child process that
 // polls its own runtime API, started on the first request (a cold start), kept warm
-// for later ones, and replaced if it crashes or times out. HTTP requests become APIG
+// for later ones, and replaced if it crashes or times out. A function runs at most
+// its maxInstances of serverless.yml at once; a request beyond them waits for a free
+// instance up to its route's gateway timeout. HTTP requests become APIG
 // trigger events (base64 body, lower-case headers) and the functions' answers are
 // checked for the four keys APIG requires.
 package fglocal
@@ -29,6 +31,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kgseller/kgseller/shared/fakes/fgcontract"
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
@@ -42,7 +45,10 @@ type Options struct {
 	// Env is the base environment of every function process (KEY=VALUE); the
 	// manifest's userData and encryptedUserData are added where Env lacks them.
 	Env []string
-	// MaxInstances bounds concurrent instances per function; default 8.
+	// MaxInstances, when positive, replaces every function's maxInstances of the
+	// manifest (scripts/local -max-instances, tests). Otherwise each function runs
+	// at most its own maxInstances, FunctionGraph's default (400) when it declares
+	// none.
 	MaxInstances int
 	// Logger receives emulator events; function output goes to FunctionOutput.
 	Logger         *slog.Logger
@@ -63,9 +69,6 @@ func New(opts Options) (*Emulator, error) {
 	if opts.Manifest == nil {
 		return nil, errors.New("fglocal: no manifest")
 	}
-	if opts.MaxInstances <= 0 {
-		opts.MaxInstances = 8
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -84,13 +87,30 @@ func New(opts Options) (*Emulator, error) {
 			bin:     bin,
 			timeout: time.Duration(opts.Manifest.Timeout(fn)) * time.Second,
 			env:     functionEnv(opts, fn),
-			tokens:  make(chan struct{}, opts.MaxInstances),
+			tokens:  make(chan struct{}, instanceLimit(opts.MaxInstances, fn.MaxInstances)),
 			logger:  opts.Logger,
 			out:     opts.FunctionOutput,
 			memory:  opts.Manifest.MemorySize(fn),
 		}
 	}
 	return e, nil
+}
+
+// instanceLimit is how many instances of a function may run at once: override
+// when positive, else the function's maxInstances, where -1 (no limit) is
+// FunctionGraph's ceiling and an undeclared one its default.
+func instanceLimit(override int, declared *int) int {
+	switch {
+	case override > 0:
+		return override
+	case declared == nil:
+		return fgcontract.MaxInstancesDefault
+	case *declared == fgcontract.MaxInstancesUnlimited:
+		return fgcontract.MaxInstancesMax
+	case *declared > 0:
+		return *declared
+	}
+	return 1
 }
 
 // functionEnv is the base environment plus the manifest's settings that the base
@@ -150,6 +170,27 @@ func (e *Emulator) Stats() map[string]int {
 	return out
 }
 
+// Usage is what an emulated function's instances did.
+type Usage struct {
+	Limit   int // the function's maximum instances
+	Started int // processes started (cold starts)
+	Running int // invocations running now
+	Peak    int // most invocations running at once
+	Waited  int // invocations that found every instance busy and waited for one
+	GaveUp  int // of those, the ones whose wait ended first (the gateway's timeout: 504)
+}
+
+// Usage reports, per function, its limit and what its instances did.
+func (e *Emulator) Usage() map[string]Usage {
+	out := map[string]Usage{}
+	for name, fn := range e.fns {
+		fn.mu.Lock()
+		out[name] = Usage{Limit: cap(fn.tokens), Started: fn.started, Running: fn.running, Peak: fn.peak, Waited: fn.waited, GaveUp: fn.gaveUp}
+		fn.mu.Unlock()
+	}
+	return out
+}
+
 // Invoke runs one raw invocation of a function (as a timer or an asynchronous
 // invocation would) and returns its payload.
 func (e *Emulator) Invoke(ctx context.Context, name string, payload []byte) ([]byte, error) {
@@ -183,7 +224,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	out, err := e.fns[route.Function].invoke(ctx, requestID, payload)
 	switch {
 	case errors.Is(err, context.DeadlineExceeded):
-		e.opts.Logger.Warn("backend timeout", "function", route.Function, "requestId", requestID, "timeoutMs", route.TimeoutMS)
+		e.opts.Logger.Warn("backend timeout", "function", route.Function, "requestId", requestID, "timeoutMs", route.TimeoutMS, "err", err)
 		apigError(w, http.StatusGatewayTimeout, "APIG.0202", "Backend timeout", requestID)
 		return
 	case errors.Is(err, errFunction):
@@ -277,7 +318,7 @@ type function struct {
 	timeout time.Duration
 	env     []string
 	memory  int
-	tokens  chan struct{} // one per running invocation, bounded by MaxInstances
+	tokens  chan struct{} // one per running invocation, bounded by the function's maximum instances
 	logger  *slog.Logger
 	out     io.Writer
 
@@ -286,6 +327,8 @@ type function struct {
 	all     map[*instance]bool
 	started int
 	closed  bool
+	// What Usage reports.
+	running, peak, waited, gaveUp int
 }
 
 // invoke runs one invocation. The caller's ctx bounds only the wait (API Gateway's
@@ -293,15 +336,17 @@ type function struct {
 // invocation runs on, as on FunctionGraph, until the function answers or overruns
 // its own timeout, which alone kills the instance. requestID (API Gateway's, empty
 // for direct invocations) is logged with what happens to the instance.
+//
+// An invocation beyond the function's maximum instances waits for one to be free
+// for as long as ctx allows: for a request, API Gateway's backend timeout, after
+// which it answers 504; for a timer or an asynchronous invocation, its queue.
 func (f *function) invoke(ctx context.Context, requestID string, payload []byte) ([]byte, error) {
-	select {
-	case f.tokens <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	if err := f.take(ctx); err != nil {
+		return nil, err
 	}
 	inst, err := f.acquire()
 	if err != nil {
-		<-f.tokens
+		f.give()
 		return nil, err
 	}
 	run, cancel := context.WithoutCancel(ctx), context.CancelFunc(func() {})
@@ -310,7 +355,7 @@ func (f *function) invoke(ctx context.Context, requestID string, payload []byte)
 	}
 	done := make(chan result, 1)
 	go func() {
-		defer func() { <-f.tokens }()
+		defer f.give()
 		defer cancel()
 		out, err := inst.invoke(run, payload)
 		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, errCrashed) {
@@ -328,6 +373,38 @@ func (f *function) invoke(ctx context.Context, requestID string, payload []byte)
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// take claims one of the function's instances, waiting while all are busy.
+func (f *function) take(ctx context.Context) error {
+	select {
+	case f.tokens <- struct{}{}:
+	default:
+		f.mu.Lock()
+		f.waited++
+		f.mu.Unlock()
+		select {
+		case f.tokens <- struct{}{}:
+		case <-ctx.Done():
+			f.mu.Lock()
+			f.gaveUp++
+			f.mu.Unlock()
+			return fmt.Errorf("all %d instances busy: %w", cap(f.tokens), ctx.Err())
+		}
+	}
+	f.mu.Lock()
+	f.running++
+	f.peak = max(f.peak, f.running)
+	f.mu.Unlock()
+	return nil
+}
+
+// give returns a claimed instance.
+func (f *function) give() {
+	f.mu.Lock()
+	f.running--
+	f.mu.Unlock()
+	<-f.tokens
 }
 
 // acquire returns an idle instance or starts a new one.

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kgseller/kgseller/shared/tools/buildzip"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
@@ -148,13 +149,21 @@ func TestCrashPanicAndTimeout(t *testing.T) {
 
 func TestConcurrentInstancesBounded(t *testing.T) {
 	e, srv := newEmulator(t)
+	postConcurrently(t, srv.URL+"/echo", 20)
+	if n := e.Stats()["echo"]; n < 1 || n > 4 {
+		t.Fatalf("%d instances started, want 1..4", n)
+	}
+}
+
+// postConcurrently sends n requests to url at once; each must answer 200.
+func postConcurrently(t *testing.T, url string, n int) {
+	t.Helper()
 	var wg sync.WaitGroup
-	for i := 0; i < 20; i++ {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req, _ := http.NewRequest(http.MethodPost, srv.URL+"/echo", strings.NewReader("x"))
-			resp, err := http.DefaultClient.Do(req)
+			resp, err := http.Post(url, "text/plain", strings.NewReader("x"))
 			if err != nil {
 				t.Error(err)
 				return
@@ -166,9 +175,6 @@ func TestConcurrentInstancesBounded(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if n := e.Stats()["echo"]; n < 1 || n > 4 {
-		t.Fatalf("%d instances started, want 1..4", n)
-	}
 }
 
 func TestCloseStopsProcesses(t *testing.T) {
@@ -252,4 +258,117 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+const limitsManifest = `
+service: t
+provider: {name: huawei, runtime: Custom, timeout: 10}
+functions:
+  one:
+    handler: bootstrap
+    maxInstances: 1
+    events:
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /one/sleep, timeout: 8000}
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /one/echo, timeout: 200}
+  two:
+    handler: bootstrap
+    maxInstances: 2
+    events:
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /two/echo, timeout: 8000}
+  undeclared:
+    handler: bootstrap
+    events:
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /undeclared/echo}
+`
+
+// limitsEmulator runs the echo binary as the functions of limitsManifest; the
+// binary takes its behaviour from the last element of the path.
+func limitsEmulator(t *testing.T, override int, logger *slog.Logger) (*Emulator, *httptest.Server) {
+	t.Helper()
+	dir, _ := buildEcho(t)
+	m, err := manifest.Parse([]byte(limitsManifest), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range m.Names() {
+		if err := os.Link(filepath.Join(dir, "echo"), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	e, err := New(Options{Manifest: m, BinDir: dir, MaxInstances: override, FunctionOutput: io.Discard, Logger: logger})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(e)
+	t.Cleanup(func() { srv.Close(); e.Close() })
+	return e, srv
+}
+
+// TestMaxInstancesPerFunction: each function runs at most the maxInstances of
+// serverless.yml (FunctionGraph's default, 400, when it declares none); a request
+// that finds them all busy waits for one up to its route's gateway timeout, and
+// then fails as API Gateway fails it (504, APIG.0202), without a new instance.
+func TestMaxInstancesPerFunction(t *testing.T) {
+	var logs syncBuffer
+	e, srv := limitsEmulator(t, 0, slog.New(slog.NewTextHandler(&logs, nil)))
+	u := e.Usage()
+	if u["one"].Limit != 1 || u["two"].Limit != 2 || u["undeclared"].Limit != 400 {
+		t.Fatalf("limits %+v", u)
+	}
+
+	// one: its only instance sleeps 3 s; a request meanwhile waits 200 ms (its
+	// route's timeout) and gets the gateway's answer.
+	done := make(chan int, 1)
+	go func() {
+		resp, err := http.Post(srv.URL+"/one/sleep", "text/plain", strings.NewReader("x"))
+		if err != nil {
+			done <- 0
+			return
+		}
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	for e.Usage()["one"].Running == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	resp := post(t, srv.URL+"/one/echo", "y")
+	body, _ := io.ReadAll(resp.Body)
+	id := resp.Header.Get("X-Request-Id")
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), `"error_code":"APIG.0202"`) || id == "" || !strings.Contains(logs.String(), id) {
+		t.Fatalf("request beyond the limit: status %d, body %s, request id %q", resp.StatusCode, body, id)
+	}
+	if code := <-done; code != 200 {
+		t.Fatalf("the sleeping request: status %d", code)
+	}
+	if u := e.Usage()["one"]; u.Started != 1 || u.Peak != 1 || u.Waited != 1 || u.GaveUp != 1 {
+		t.Fatalf("one: %+v; want one instance, one request waited and gave up", u)
+	}
+	// Once free, the instance serves again.
+	if resp := post(t, srv.URL+"/one/echo", "z"); resp.StatusCode != 200 {
+		t.Fatalf("after the wait: %d", resp.StatusCode)
+	}
+
+	// two: 30 concurrent requests share at most two instances.
+	postConcurrently(t, srv.URL+"/two/echo", 30)
+	if u := e.Usage()["two"]; u.Started > 2 || u.Peak > 2 || u.Started < 1 {
+		t.Fatalf("two: %+v; want at most two instances", u)
+	}
+}
+
+// TestMaxInstancesOverride: Options.MaxInstances (scripts/local -max-instances)
+// replaces every function's limit.
+func TestMaxInstancesOverride(t *testing.T) {
+	e, _ := limitsEmulator(t, 3, nil)
+	for name, u := range e.Usage() {
+		if u.Limit != 3 {
+			t.Errorf("%s: limit %d, want 3", name, u.Limit)
+		}
+	}
 }

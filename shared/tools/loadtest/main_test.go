@@ -93,6 +93,11 @@ type stackOptions struct {
 	direct string
 	env    []string
 	timer  time.Duration
+	// manifestLimits runs each function at its maxInstances of serverless.yml
+	// instead of 8 instances of every function.
+	manifestLimits bool
+	// engine names the database in the log when it is not the test server's.
+	engine string
 }
 
 // world is a running stack with what a test needs around it.
@@ -143,9 +148,13 @@ func start(t *testing.T, o stackOptions) *world {
 	env = append(env, o.env...)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
+	instances := 8
+	if o.manifestLimits {
+		instances = 0
+	}
 	stack, err := localrun.Start(ctx, localrun.Options{
 		Addr: ln.Addr().String(), ModuleDir: "../../..", DSN: o.dsn,
-		AccessKey: loadAccessKey, Env: env, MaxInstances: 8, TimerEvery: o.timer,
+		AccessKey: loadAccessKey, Env: env, MaxInstances: instances, TimerEvery: o.timer,
 		FunctionOutput: w.logs, BuildOutput: io.Discard,
 		Logger: slog.New(slog.NewTextHandler(w.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -166,7 +175,11 @@ func start(t *testing.T, o stackOptions) *world {
 		// (and fail the test) instead of being cut off.
 		HTTP: &http.Client{Timeout: 8 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256, MaxConnsPerHost: 256}},
 	}
-	t.Logf("database: %s; functions reach it at %s", dbtest.Engine(), stack.DatabaseLabel())
+	engine := dbtest.Engine()
+	if o.engine != "" {
+		engine = o.engine
+	}
+	t.Logf("database: %s; functions reach it at %s", engine, stack.DatabaseLabel())
 	return w
 }
 

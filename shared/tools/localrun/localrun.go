@@ -53,7 +53,9 @@ type Options struct {
 	// AccessKey is the key of every interface type; default DefaultAccessKey.
 	AccessKey string
 	// Env is the environment passed to functions (os.Environ() by default).
-	Env            []string
+	Env []string
+	// MaxInstances, when positive, replaces every function's maxInstances of
+	// serverless.yml (see fglocal.Options).
 	MaxInstances   int
 	Logger         *slog.Logger
 	FunctionOutput io.Writer

@@ -22,7 +22,18 @@ type Manifest struct {
 	Functions map[string]Function `yaml:"functions"`
 	Custom    struct {
 		Production Production `yaml:"production"`
+		Database   Database   `yaml:"database"`
 	} `yaml:"custom"`
+}
+
+// Database is custom.database: what the deployment's database allows. The plugin
+// ignores custom:; the deploy tool reads it.
+type Database struct {
+	// ConnectionBudget is how many connections the functions may hold together:
+	// the server's max_connections less what else connects to it. The deploy tool
+	// refuses a deployment whose functions could open more (each function's
+	// maxInstances times its pool).
+	ConnectionBudget int `yaml:"connectionBudget"`
 }
 
 // Provider holds the defaults of every function.
@@ -52,6 +63,11 @@ type Function struct {
 	UserData          map[string]string `yaml:"userData"`
 	EncryptedUserData map[string]string `yaml:"encryptedUserData"`
 	Events            []Event           `yaml:"events"`
+	// MaxInstances is FunctionGraph's maximum instances of the function (its
+	// strategy_config.concurrency, set with UpdateFunctionMaxInstanceConfig); nil
+	// when not declared. The plugin ignores the key; the deploy tool applies it and
+	// the local emulator enforces it.
+	MaxInstances *int `yaml:"maxInstances"`
 }
 
 // Code points at the directory the plugin zips.

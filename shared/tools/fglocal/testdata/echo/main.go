@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"path"
 	"strconv"
 	"time"
 
@@ -16,14 +17,16 @@ import (
 
 func main() {
 	fgruntime.Start(func(ctx context.Context, req events.APIGatewayProxyRequest) (events.APIGatewayProxyResponse, error) {
-		switch req.Path {
-		case "/exit":
+		// The last element decides, so several functions can share this binary
+		// under their own routes (/one/sleep).
+		switch path.Base(req.Path) {
+		case "exit":
 			os.Exit(3)
-		case "/panic":
+		case "panic":
 			panic("requested panic")
-		case "/sleep":
+		case "sleep":
 			time.Sleep(3 * time.Second)
-		case "/nap":
+		case "nap":
 			time.Sleep(500 * time.Millisecond)
 		}
 		if _, err := fgruntime.RawBody(req); errors.Is(err, fgruntime.ErrBodyTooLarge) {
