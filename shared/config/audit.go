@@ -1,0 +1,68 @@
+package config
+
+import (
+	"sort"
+	"strings"
+)
+
+// An Audit asks a function's own assembly which of its settings are missing or
+// invalid, so tools need no copy of the functions' rules: scripts/deploy builds
+// each function of serverless.yml over an Audit's Source and reads the verdict
+// (which settings a function requires, which values it refuses). A Loader made
+// over that Source reports every setting it records as missing or invalid; over
+// any other Source it reports nothing.
+type Audit struct {
+	values  map[string]string
+	missing map[string]bool
+	invalid map[string]bool
+}
+
+// The handshake between an Audit's Source and New. No setting can have these
+// names (settings are letters, digits and underscores), so every other Source
+// answers "" and its Loaders report nothing.
+const (
+	auditHello   = "\x00audit"
+	auditMissing = "\x00audit-missing\x00"
+	auditInvalid = "\x00audit-invalid\x00"
+)
+
+// NewAudit returns an Audit over fixed values.
+func NewAudit(values map[string]string) *Audit {
+	return &Audit{values: values, missing: map[string]bool{}, invalid: map[string]bool{}}
+}
+
+// Source is the Source to build the function over.
+func (a *Audit) Source() Source {
+	return func(name string) string {
+		switch {
+		case name == auditHello:
+			return auditHello
+		case strings.HasPrefix(name, auditMissing):
+			a.missing[strings.TrimPrefix(name, auditMissing)] = true
+			return ""
+		case strings.HasPrefix(name, auditInvalid):
+			a.invalid[strings.TrimPrefix(name, auditInvalid)] = true
+			return ""
+		}
+		return a.values[name]
+	}
+}
+
+// Missing lists the settings the function found missing, sorted. An entry may
+// name alternatives ("KG_ACCESS_KEY_BASIC or KG_ACCESS_KEY").
+func (a *Audit) Missing() []string { return sortedSet(a.missing) }
+
+// Invalid lists the settings whose values the function refused, sorted.
+func (a *Audit) Invalid() []string { return sortedSet(a.invalid) }
+
+func sortedSet(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// audited reports whether src is an Audit's Source.
+func audited(src Source) bool { return src(auditHello) == auditHello }
