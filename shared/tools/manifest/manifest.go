@@ -23,7 +23,19 @@ type Manifest struct {
 	Custom    struct {
 		Production Production `yaml:"production"`
 		Database   Database   `yaml:"database"`
+		// Profiles name the sets of functions a product type needs (see
+		// profile.go); Needs says which functions a function needs deployed
+		// with it.
+		Profiles map[string][]string `yaml:"profiles"`
+		Needs    map[string][]string `yaml:"needs"`
 	} `yaml:"custom"`
+	// Profile is the profile (or comma-separated profiles) this manifest was
+	// narrowed to by ForProfile; "" for the whole file.
+	Profile string `yaml:"-"`
+	// written holds each function's triggers as serverless.yml writes them,
+	// before the production addresses expand them, so a narrowed manifest can
+	// expand them over its own addresses.
+	written map[string][]Event
 }
 
 // Database is custom.database: what the deployment's database allows. The plugin
@@ -139,14 +151,19 @@ func Parse(raw []byte, getenv func(string) string) (*Manifest, error) {
 		// wrong shape can fail here, and the message must not show it.
 		return nil, fmt.Errorf("manifest: a substituted ${env:...} value does not fit its field")
 	}
+	m.written = map[string][]Event{}
 	for name, fn := range m.Functions {
 		fn.Name = name
 		m.Functions[name] = fn
+		m.written[name] = fn.Events
 	}
 	if err := m.expand(); err != nil {
 		return nil, err
 	}
 	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	if err := m.validateProfiles(); err != nil {
 		return nil, err
 	}
 	return &m, nil
