@@ -15,6 +15,7 @@ type Audit struct {
 	values  map[string]string
 	missing map[string]bool
 	invalid map[string]bool
+	asked   map[string]bool
 }
 
 // The handshake between an Audit's Source and New. No setting can have these
@@ -28,7 +29,7 @@ const (
 
 // NewAudit returns an Audit over fixed values.
 func NewAudit(values map[string]string) *Audit {
-	return &Audit{values: values, missing: map[string]bool{}, invalid: map[string]bool{}}
+	return &Audit{values: values, missing: map[string]bool{}, invalid: map[string]bool{}, asked: map[string]bool{}}
 }
 
 // Source is the Source to build the function over.
@@ -41,9 +42,10 @@ func (a *Audit) Source() Source {
 			a.missing[strings.TrimPrefix(name, auditMissing)] = true
 			return ""
 		case strings.HasPrefix(name, auditInvalid):
-			a.invalid[strings.TrimPrefix(name, auditInvalid)] = true
+			a.invalid[strings.Replace(strings.TrimPrefix(name, auditInvalid), "\x00", " ", 1)] = true
 			return ""
 		}
+		a.asked[name] = true
 		return a.values[name]
 	}
 }
@@ -52,8 +54,12 @@ func (a *Audit) Source() Source {
 // name alternatives ("KG_ACCESS_KEY_BASIC or KG_ACCESS_KEY").
 func (a *Audit) Missing() []string { return sortedSet(a.missing) }
 
-// Invalid lists the settings whose values the function refused, sorted.
+// Invalid lists the settings whose values the function refused, each with why
+// (which never quotes the value), sorted.
 func (a *Audit) Invalid() []string { return sortedSet(a.invalid) }
+
+// Asked reports whether the function read the setting.
+func (a *Audit) Asked(name string) bool { return a.asked[name] }
 
 func sortedSet(m map[string]bool) []string {
 	out := make([]string, 0, len(m))

@@ -22,8 +22,11 @@ func TestAuditReportsTheLoadersVerdict(t *testing.T) {
 	if got := a.Missing(); !slices.Equal(got, []string{"A or B", "NEEDED"}) {
 		t.Errorf("missing %v", got)
 	}
-	if got := a.Invalid(); !slices.Equal(got, []string{"NUMBER"}) {
+	if got := a.Invalid(); !slices.Equal(got, []string{"NUMBER must be an integer"}) {
 		t.Errorf("invalid %v", got)
+	}
+	if !a.Asked("OPTIONAL") || a.Asked("NEVER") {
+		t.Error("Asked does not follow the reads")
 	}
 	if l.Err() == nil {
 		t.Error("the loader lost its own verdict")

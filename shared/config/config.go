@@ -89,7 +89,7 @@ func (l *Loader) Required(name string) string {
 func (l *Loader) Invalid(name, why string) {
 	l.invalid = append(l.invalid, name+" "+why)
 	if l.audit {
-		l.get(auditInvalid + name)
+		l.get(auditInvalid + name + "\x00" + why)
 	}
 }
 
