@@ -48,6 +48,10 @@ type Options struct {
 	Only []string
 	// DryRun reads the cloud and prints the plan; it writes nothing.
 	DryRun bool
+	// EmptyAccount, with DryRun, plans without reading the cloud, as if the
+	// account held nothing yet (no credentials are needed); it says why (no
+	// credentials, settings missing) in the plan's heading.
+	EmptyAccount string
 	// Force updates every selected function's configuration (e.g. after a secret
 	// changed: secret values are not part of the fingerprint).
 	Force bool
@@ -147,16 +151,27 @@ func Deploy(ctx context.Context, o Options) (*Report, error) {
 		fmt.Fprintf(o.Out, "REFUSED: %v; lower maxInstances (or DB_MAX_OPEN) of the functions above, or raise the budget to what the database allows (docs/performance.md, Capacity)\n", err)
 		return nil, fmt.Errorf("fgdeploy: %w", err)
 	}
-	c, err := newCloud(o.FunctionGraphEndpoint, o.APIGEndpoint, o.ProjectID, o.Credentials, o.Timeout)
-	if err != nil {
-		return nil, fmt.Errorf("fgdeploy: %w", err)
+	var c account = emptyAccount{}
+	mode := ""
+	switch {
+	case o.EmptyAccount != "" && !o.DryRun:
+		return nil, errors.New("fgdeploy: planning against an empty account is a dry run")
+	case o.EmptyAccount != "":
+		mode = " (dry run against an EMPTY account, " + o.EmptyAccount + ": the cloud is not read, so everything shows as to be created; nothing is written)"
+	default:
+		if c, err = newCloud(o.FunctionGraphEndpoint, o.APIGEndpoint, o.ProjectID, o.Credentials, o.Timeout); err != nil {
+			return nil, fmt.Errorf("fgdeploy: %w", err)
+		}
+		if o.DryRun {
+			mode = " (dry run: the cloud is read, nothing is written)"
+		}
 	}
 	d := &deployer{o: o, c: c, rep: &Report{}}
-	mode := ""
-	if o.DryRun {
-		mode = " (dry run: nothing is written)"
+	of := ""
+	if o.Manifest.Profile != "" {
+		of = " of profile " + o.Manifest.Profile
 	}
-	d.printf("deploying %d function(s) to %s, project %s%s\n", len(names), o.Region, o.ProjectID, mode)
+	d.printf("deploying %d function(s)%s to %s, project %s%s\n", len(names), of, o.Region, o.ProjectID, mode)
 
 	var deployed []*Desired
 	for i, name := range names {
@@ -186,7 +201,11 @@ func Deploy(ctx context.Context, o Options) (*Report, error) {
 		d.printf("deployment FAILED: %d error(s)\n", len(d.rep.Errors))
 		return d.rep, fmt.Errorf("fgdeploy: %d error(s), first: %w", len(d.rep.Errors), d.rep.Errors[0])
 	}
-	d.printf("deployment done\n")
+	if o.DryRun {
+		d.printf("dry run done: nothing was written\n")
+	} else {
+		d.printf("deployment done\n")
+	}
 	return d.rep, nil
 }
 
@@ -211,7 +230,7 @@ func selectNames(m *manifest.Manifest, only []string) ([]string, error) {
 
 type deployer struct {
 	o   Options
-	c   *cloud
+	c   account
 	rep *Report
 }
 
@@ -266,6 +285,7 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 	case existing == nil:
 		res.Action = d.act("created", "would create")
 		d.printf("  %s (zip %s, %d bytes)\n", d.act("creating", "would create"), short, len(zip))
+		d.printf("  %s\n", des.Summary())
 		if !d.o.DryRun {
 			if urn, err = d.c.createFunction(des.Config, zip); err != nil {
 				res.Err = err

@@ -583,3 +583,45 @@ func TestTriggerDrift(t *testing.T) {
 		t.Errorf("recreated API not bound to the throttling policy: %v", thr[0].Bound)
 	}
 }
+
+// TestPlanAgainstAnEmptyAccount: without credentials a dry run reads nothing and
+// plans every function, trigger, instance limit and gateway setting as new,
+// saying so; the same plan with credentials against a cloud that holds nothing
+// creates the same items. It never writes, and never runs as a deployment.
+func TestPlanAgainstAnEmptyAccount(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.deploy(func(o *Options) {
+		o.DryRun, o.EmptyAccount, o.Credentials = true, "no credentials", aksk.Credentials{}
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, f.out.String())
+	}
+	offline := f.out.String()
+	if n := len(f.cloud.Calls()); n != 0 {
+		t.Fatalf("the empty-account plan made %d calls", n)
+	}
+	for _, want := range []string{
+		"dry run against an EMPTY account, no credentials",
+		"[1/3] api-a\n", "would create (zip ",
+		"Custom runtime, 128 MB, timeout 10 s, package kgtest, VPC vpc-1 subnet subnet-1, agency fgs-vpc-agency; variables: LOG_LEVEL, MODE; encrypted: DB_DSN, KG_ACCESS_KEY_BASIC",
+		"max instances: 400 (FunctionGraph's default) -> 20: would set",
+		"trigger DEDICATEDGATEWAY POST /saas/produce: would create", "trigger TIMER every-minute: would create",
+		"throttling policy kg_test on inst-1: would create", "group grp-1: would bind 2 API(s) once they exist",
+		"request body limit on inst-1: would set to 1 MB", "dry run done: nothing was written",
+	} {
+		if !strings.Contains(offline, want) {
+			t.Errorf("plan lacks %q:\n%s", want, offline)
+		}
+	}
+	if strings.Contains(offline, "db-password-secret") || strings.Contains(offline, accessKey) {
+		t.Errorf("the plan quotes a secret:\n%s", offline)
+	}
+	if _, err := f.deploy(func(o *Options) { o.DryRun = true }); err != nil {
+		t.Fatalf("%v\n%s", err, f.out.String())
+	}
+	if online := f.out.String(); strings.Count(online, "would create") != strings.Count(offline, "would create") {
+		t.Errorf("against an empty cloud the plans differ:\n%s\n---\n%s", offline, online)
+	}
+	if _, err := f.deploy(func(o *Options) { o.EmptyAccount = "no credentials" }); err == nil || len(f.cloud.Calls()) != 0 {
+		t.Errorf("a deployment against an empty account: %v, %d calls", err, len(f.cloud.Calls()))
+	}
+}
