@@ -5,6 +5,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -145,11 +146,37 @@ func Parse(raw []byte, getenv func(string) string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifest: re-encoding: %w", err)
 	}
-	var m Manifest
-	if err := yaml.Unmarshal(resolved, &m); err != nil {
-		// The document parsed before substitution; only a substituted value of the
-		// wrong shape can fail here, and the message must not show it.
+	m, err := decode(resolved)
+	if errors.As(err, new(*decodeError)) {
+		// The document parsed before substitution; only a substituted value of
+		// the wrong shape can fail here, and the message must not show it.
 		return nil, fmt.Errorf("manifest: a substituted ${env:...} value does not fit its field")
+	}
+	return m, err
+}
+
+// ParseTemplates parses serverless.yml without resolving its ${env:…}
+// references: every value as written, for tools that resolve values one at a
+// time (ResolveRefs) under many environments.
+func ParseTemplates(raw []byte) (*Manifest, error) {
+	return decode(raw)
+}
+
+// ResolveRefs resolves the ${env:…} references of one value, as Parse resolves
+// every value.
+func ResolveRefs(s string, getenv func(string) string) string {
+	return resolveRefs(s, getenv).(string)
+}
+
+// decodeError is a document that does not fit the Manifest's fields.
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return "manifest: " + e.err.Error() }
+
+func decode(doc []byte) (*Manifest, error) {
+	var m Manifest
+	if err := yaml.Unmarshal(doc, &m); err != nil {
+		return nil, &decodeError{err}
 	}
 	m.written = map[string][]Event{}
 	for name, fn := range m.Functions {
