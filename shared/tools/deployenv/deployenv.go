@@ -36,6 +36,8 @@ type Name struct {
 	Secret bool
 	// Set: the environment at hand gives it a value.
 	Set bool
+	// Defaulted: serverless.yml gives a default wherever it names it.
+	Defaulted bool
 }
 
 // Required reports whether some selected function requires it.
@@ -81,19 +83,46 @@ func (r *Report) Name(n string) (Name, bool) {
 	return Name{}, false
 }
 
-// envRef matches ${env:NAME…} in serverless.yml.
-var envRef = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)`)
+// envRef matches ${env:NAME…} in serverless.yml; withDefault those that give a
+// default.
+var (
+	envRef      = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)`)
+	withDefault = regexp.MustCompile(`\$\{env:([A-Za-z_][A-Za-z0-9_]*)\s*,\s*['"][^'"]*['"]\s*\}`)
+)
 
-// token stands in for a variable while finding which functions use it.
-func token(n string) string { return "@@env:" + n + "@@" }
-
-var tokenRE = regexp.MustCompile(`@@env:([A-Za-z_][A-Za-z0-9_]*)@@`)
+// defaulted lists the variables serverless.yml gives a default wherever it
+// names them (comments aside).
+func defaulted(raw []byte) map[string]bool {
+	raw = regexp.MustCompile(`(?m)^\s*#.*$`).ReplaceAll(raw, nil)
+	all, with := map[string]int{}, map[string]int{}
+	for _, m := range envRef.FindAllSubmatch(raw, -1) {
+		all[string(m[1])]++
+	}
+	for _, m := range withDefault.FindAllSubmatch(raw, -1) {
+		with[string(m[1])]++
+	}
+	out := map[string]bool{}
+	for n, c := range all {
+		out[n] = with[n] == c
+	}
+	return out
+}
 
 type analysis struct {
 	raw     []byte
 	profile string
 	getenv  func(string) string
-	parsed  map[string]*manifest.Manifest
+	// tmpl is serverless.yml narrowed to the profile with every value as
+	// written: a function's settings are resolved from it under each
+	// environment probed, without parsing the file again.
+	tmpl *manifest.Manifest
+	// settingRefs and planRefs are, per function, the variables its settings
+	// name, and those its triggers and the provider's placement name (what
+	// the deploy tool's plan reads).
+	settingRefs, planRefs map[string]map[string]bool
+	parsed                map[string]*manifest.Manifest
+	verdicts              map[string][]string
+	plans                 map[*manifest.Manifest]map[string]error
 }
 
 // Analyze reads serverless.yml (raw) for a profile ("" is all) with the
@@ -102,28 +131,46 @@ func Analyze(raw []byte, profile string, getenv func(string) string) (*Report, e
 	if getenv == nil {
 		getenv = func(string) string { return "" }
 	}
-	a := &analysis{raw: raw, profile: profile, getenv: getenv, parsed: map[string]*manifest.Manifest{}}
-	tokens, err := a.manifest(func(n string) string { return token(n) })
+	all, err := manifest.ParseTemplates(raw)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("deployenv: serverless.yml: %w", err)
 	}
-	rep := &Report{Profile: profile, Functions: tokens.Names()}
+	tmpl, err := all.ForProfile(profile)
+	if err != nil {
+		return nil, fmt.Errorf("deployenv: %w", err)
+	}
+	a := &analysis{raw: raw, profile: profile, getenv: getenv, tmpl: tmpl,
+		settingRefs: map[string]map[string]bool{}, planRefs: map[string]map[string]bool{},
+		parsed: map[string]*manifest.Manifest{}, verdicts: map[string][]string{}, plans: map[*manifest.Manifest]map[string]error{}}
+	rep := &Report{Profile: profile, Functions: tmpl.Names()}
 	uses := map[string]map[string]bool{} // variable -> functions
 	secret := map[string]bool{}
 	for _, s := range config.SecretNames() {
 		secret[s] = true
 	}
-	providerRefs := refs(tokens.Provider)
+	placement := tmpl.Provider
+	placement.Environment.Variables = nil
 	for _, fn := range rep.Functions {
-		f := tokens.Functions[fn]
-		for _, n := range append(refs(f), providerRefs...) {
-			if uses[n] == nil {
-				uses[n] = map[string]bool{}
+		f := tmpl.Functions[fn]
+		a.settingRefs[fn], a.planRefs[fn] = map[string]bool{}, map[string]bool{}
+		for _, v := range tmpl.Env(f) {
+			for _, n := range refs(v) {
+				a.settingRefs[fn][n] = true
 			}
-			uses[n][fn] = true
 		}
-		for _, n := range refs(f.EncryptedUserData) {
-			secret[n] = true
+		for _, v := range f.EncryptedUserData {
+			for _, n := range refs(v) {
+				a.settingRefs[fn][n], secret[n] = true, true
+			}
+		}
+		for _, n := range append(refs(placement), refs(f.Events)...) {
+			a.planRefs[fn][n] = true
+		}
+		for n := range a.settingRefs[fn] {
+			addUse(uses, n, fn)
+		}
+		for n := range a.planRefs[fn] {
+			addUse(uses, n, fn)
 		}
 	}
 	unset := map[string]string{}
@@ -132,13 +179,14 @@ func Analyze(raw []byte, profile string, getenv func(string) string) (*Report, e
 			unset[n] = placeholder(n)
 		}
 	}
+	defaults := defaulted(raw)
 	for _, n := range slices.Sorted(maps.Keys(uses)) {
 		fns := slices.Sorted(maps.Keys(uses[n]))
 		by, err := a.requiredBy(n, fns, unset)
 		if err != nil {
 			return nil, err
 		}
-		rep.Names = append(rep.Names, Name{Name: n, Functions: fns, RequiredBy: by, Secret: secret[n], Set: unset[n] == ""})
+		rep.Names = append(rep.Names, Name{Name: n, Functions: fns, RequiredBy: by, Secret: secret[n], Set: unset[n] == "", Defaulted: defaults[n]})
 		if len(by) > 0 && unset[n] != "" {
 			rep.Problems = append(rep.Problems, Problem{Name: n, Kind: "missing", Functions: by})
 		}
@@ -149,22 +197,44 @@ func Analyze(raw []byte, profile string, getenv func(string) string) (*Report, e
 	return rep, nil
 }
 
+func addUse(uses map[string]map[string]bool, n, fn string) {
+	if uses[n] == nil {
+		uses[n] = map[string]bool{}
+	}
+	uses[n][fn] = true
+}
+
 // placeholder stands in for a variable that is not set: any non-empty value
 // (the assemblies and the plan may refuse it, never report it missing).
 func placeholder(n string) string { return "<" + n + ">" }
 
-// refs lists the variables a parsed part of the manifest names through tokens.
+// refs lists the variables a part of the manifest (as written) names.
 func refs(v any) []string {
 	b, _ := json.Marshal(v)
 	var out []string
-	for _, m := range tokenRE.FindAllSubmatch(b, -1) {
+	for _, m := range envRef.FindAllSubmatch(b, -1) {
 		out = append(out, string(m[1]))
 	}
 	return out
 }
 
-// manifest parses serverless.yml with env and narrows it to the profile; the
-// result is cached by the values env gives the variables the file names.
+// settings are what function fn receives under env (see Settings).
+func (a *analysis) settings(fn string, env func(string) string) map[string]string {
+	f := a.tmpl.Functions[fn]
+	out := map[string]string{}
+	for _, vars := range []map[string]string{a.tmpl.Env(f), f.EncryptedUserData} {
+		for k, v := range vars {
+			if v = manifest.ResolveRefs(v, env); strings.TrimSpace(v) != "" {
+				out[k] = v
+			}
+		}
+	}
+	return out
+}
+
+// manifest parses serverless.yml with env and narrows it to the profile, for
+// the deploy tool's plan; cached by the values env gives the variables the
+// file names.
 func (a *analysis) manifest(env func(string) string) (*manifest.Manifest, error) {
 	var key strings.Builder
 	for _, m := range envRef.FindAllSubmatch(a.raw, -1) {
@@ -207,27 +277,27 @@ func (a *analysis) requiredBy(n string, fns []string, unset map[string]string) (
 	if strings.TrimSpace(value) == "" {
 		value = placeholder(n)
 	}
-	without, err := a.manifest(a.with(map[string]string{n: ""}))
-	if err != nil {
-		return nil, err
-	}
-	with, err := a.manifest(a.with(map[string]string{n: value}))
-	if err != nil {
-		return nil, err
-	}
-	planWithout, err := a.manifest(a.with(unset, map[string]string{n: ""}))
-	if err != nil {
-		return nil, err
-	}
-	planWith, err := a.manifest(a.with(unset, map[string]string{n: value}))
-	if err != nil {
-		return nil, err
-	}
+	without, with := a.with(map[string]string{n: ""}), a.with(map[string]string{n: value})
 	var by []string
 	for _, fn := range fns {
-		gained := difference(verdict(without, fn), verdict(with, fn))
-		if len(gained) == 0 && plan(planWithout, fn) != nil && plan(planWith, fn) == nil {
-			gained = []string{"plan"}
+		var gained []string
+		if a.settingRefs[fn][n] {
+			if sw, so := a.settings(fn, with), a.settings(fn, without); !maps.Equal(sw, so) {
+				gained = difference(a.verdict(fn, so), a.verdict(fn, sw))
+			}
+		}
+		if len(gained) == 0 && a.planRefs[fn][n] {
+			planWithout, err := a.manifest(a.with(unset, map[string]string{n: ""}))
+			if err != nil {
+				return nil, err
+			}
+			planWith, err := a.manifest(a.with(unset, map[string]string{n: value}))
+			if err != nil {
+				return nil, err
+			}
+			if a.plan(planWithout, fn) != nil && a.plan(planWith, fn) == nil {
+				gained = []string{"plan"}
+			}
 		}
 		if len(gained) > 0 {
 			by = append(by, fn)
@@ -242,10 +312,6 @@ func (a *analysis) requiredBy(n string, fns []string, unset map[string]string) (
 // (unset variables are reported missing above, so they get placeholders here,
 // and a verdict is kept only when it does not go away with them).
 func (a *analysis) settingProblems(rep *Report, unset map[string]string) error {
-	asIs, err := a.manifest(a.getenv)
-	if err != nil {
-		return err
-	}
 	filled, err := a.manifest(a.with(unset))
 	if err != nil {
 		return err
@@ -260,13 +326,13 @@ func (a *analysis) settingProblems(rep *Report, unset map[string]string) error {
 		found[k] = append(found[k], fn)
 	}
 	for _, fn := range rep.Functions {
-		settings := Settings(asIs, fn)
-		for _, name := range slices.Sorted(maps.Keys(settings)) {
-			if _, ok, err := config.ParseSecretRef(settings[name]); ok && err != nil {
+		asIs := a.settings(fn, a.getenv)
+		for _, name := range slices.Sorted(maps.Keys(asIs)) {
+			if _, ok, err := config.ParseSecretRef(asIs[name]); ok && err != nil {
 				add(key{"invalid", name, err.Error()}, fn)
 			}
 		}
-		kept := intersection(verdict(asIs, fn), verdict(filled, fn))
+		kept := intersection(a.verdict(fn, asIs), a.verdict(fn, a.settings(fn, a.with(unset))))
 		for _, e := range kept {
 			kind, rest, _ := strings.Cut(e, ": ")
 			name, why, _ := strings.Cut(rest, " ")
@@ -275,7 +341,7 @@ func (a *analysis) settingProblems(rep *Report, unset map[string]string) error {
 			}
 			add(key{kind, name, why}, fn)
 		}
-		if err := plan(filled, fn); err != nil {
+		if err := a.plan(filled, fn); err != nil {
 			add(key{"invalid", fn, err.Error()}, fn)
 		}
 	}
@@ -321,10 +387,13 @@ func Audit(fn string, settings map[string]string) (*config.Audit, error) {
 }
 
 // verdict is what function fn of m reports about its settings, as "missing: X"
-// and "invalid: X why" entries. A setting whose value is a csms: reference is
-// resolved only at the function's cold start, so nothing is said about it here.
-func verdict(m *manifest.Manifest, fn string) []string {
-	settings := Settings(m, fn)
+// and "invalid: X why" entries.
+func verdict(m *manifest.Manifest, fn string) []string { return verdictOf(fn, Settings(m, fn)) }
+
+// verdictOf builds fn over settings. A setting whose value is a csms:
+// reference is resolved only at the function's cold start, so nothing is said
+// about it here.
+func verdictOf(fn string, settings map[string]string) []string {
 	a, err := Audit(fn, settings)
 	if err != nil {
 		return []string{"missing: " + err.Error()}
@@ -349,6 +418,32 @@ func verdict(m *manifest.Manifest, fn string) []string {
 		}
 	}
 	return out
+}
+
+func (a *analysis) verdict(fn string, settings map[string]string) []string {
+	var key strings.Builder
+	key.WriteString(fn)
+	for _, k := range slices.Sorted(maps.Keys(settings)) {
+		key.WriteString("\x00" + k + "=" + settings[k])
+	}
+	v, ok := a.verdicts[key.String()]
+	if !ok {
+		v = verdictOf(fn, settings)
+		a.verdicts[key.String()] = v
+	}
+	return v
+}
+
+func (a *analysis) plan(m *manifest.Manifest, fn string) error {
+	if a.plans[m] == nil {
+		a.plans[m] = map[string]error{}
+	}
+	err, ok := a.plans[m][fn]
+	if !ok {
+		err = plan(m, fn)
+		a.plans[m][fn] = err
+	}
+	return err
 }
 
 // plan is the deploy tool's refusal of function fn of m, if any.
