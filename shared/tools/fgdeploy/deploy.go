@@ -198,7 +198,11 @@ func Deploy(ctx context.Context, o Options) (*Report, error) {
 		d.smoke(ctx, deployed)
 	}
 	if d.rep.Failed() {
-		d.printf("deployment FAILED: %d error(s)\n", len(d.rep.Errors))
+		if o.DryRun {
+			d.printf("dry run: %d problem(s) above; nothing was written\n", len(d.rep.Errors))
+		} else {
+			d.printf("deployment FAILED: %d error(s)\n", len(d.rep.Errors))
+		}
 		return d.rep, fmt.Errorf("fgdeploy: %d error(s), first: %w", len(d.rep.Errors), d.rep.Errors[0])
 	}
 	if o.DryRun {
@@ -258,16 +262,19 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 		return res, nil
 	}
 	zipPath := filepath.Join(d.o.BuildDir, name+".zip")
-	if _, err := buildzip.ReadBootstrap(zipPath); err != nil {
-		res.Err = fmt.Errorf("%s is missing or not a function zip (run `go run ./scripts/build`): %w", zipPath, err)
-		return res, nil
-	}
-	zip, err := os.ReadFile(zipPath)
-	if err != nil {
+	zip, err := readZip(zipPath)
+	built := err == nil
+	switch {
+	case err != nil && !d.o.DryRun:
 		res.Err = err
 		return res, nil
+	case err != nil:
+		// The plan goes on, as for a new build; the run still fails.
+		d.rep.Errors = append(d.rep.Errors, fmt.Errorf("%s: %w", name, err))
+		d.printf("  NO ZIP: %v; planned as a new build\n", err)
+	default:
+		des.CodeSHA256 = buildzip.SHA256(zip)
 	}
-	des.CodeSHA256 = buildzip.SHA256(zip)
 	des.Config.Description = des.Description()
 	des.Config.EnterpriseProjectID = d.o.EnterpriseProjectID
 	if len(des.Unset) > 0 {
@@ -280,11 +287,18 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 		res.Err = err
 		return res, nil
 	}
-	short := des.CodeSHA256[:12]
+	short := "(not built)"
+	if built {
+		short = des.CodeSHA256[:12]
+	}
 	switch {
 	case existing == nil:
 		res.Action = d.act("created", "would create")
-		d.printf("  %s (zip %s, %d bytes)\n", d.act("creating", "would create"), short, len(zip))
+		if built {
+			d.printf("  %s (zip %s, %d bytes)\n", d.act("creating", "would create"), short, len(zip))
+		} else {
+			d.printf("  would create (zip not built yet)\n")
+		}
 		d.printf("  %s\n", des.Summary())
 		if !d.o.DryRun {
 			if urn, err = d.c.createFunction(des.Config, zip); err != nil {
@@ -299,7 +313,7 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 				existing.EnterpriseProjectID, ep)
 		}
 		code, cfg := ParseMarker(existing.Description)
-		codeChanged := code != des.CodeSHA256
+		codeChanged := !built || code != des.CodeSHA256
 		cfgChanged := cfg != des.ConfigHash || d.o.Force
 		switch {
 		case codeChanged:
@@ -366,6 +380,14 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 		res.Err = err
 	}
 	return res, des
+}
+
+// readZip reads a function zip of scripts/build.
+func readZip(path string) ([]byte, error) {
+	if _, err := buildzip.ReadBootstrap(path); err != nil {
+		return nil, fmt.Errorf("%s is missing or not a function zip (run `go run ./scripts/build`): %w", path, err)
+	}
+	return os.ReadFile(path)
 }
 
 // maxInstances sets the function's maximum instances when the cloud's differ

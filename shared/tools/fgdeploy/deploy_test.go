@@ -625,3 +625,23 @@ func TestPlanAgainstAnEmptyAccount(t *testing.T) {
 		t.Errorf("a deployment against an empty account: %v, %d calls", err, len(f.cloud.Calls()))
 	}
 }
+
+// TestDryRunWithoutAZip: a function not built yet is still planned in full,
+// and the dry run fails, saying which zip is missing.
+func TestDryRunWithoutAZip(t *testing.T) {
+	f := newFixture(t)
+	if err := os.Remove(filepath.Join(f.build, "api-b.zip")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.deploy(func(o *Options) { o.DryRun, o.EmptyAccount = true, "no credentials" })
+	out := f.out.String()
+	if err == nil || !strings.Contains(err.Error(), "api-b.zip is missing") {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	for _, want := range []string{"NO ZIP: ", "would create (zip not built yet)", "trigger DEDICATEDGATEWAY GET /b: would create",
+		"[3/3] worker", "dry run: 1 problem(s) above; nothing was written"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+}
