@@ -71,7 +71,7 @@ type Config struct {
 	Name string
 	// The production addresses to call (empty: not deployed) and the key of each
 	// interface type (the Kit below KitURL).
-	SaaSURL, LicenseURL, KitURL, NotifyURL string
+	SaaSURL, LicenseURL, KitURL, NotifyURL  string
 	BasicKey, LicenseKey, KitKey, NotifyKey kgsign.Key
 	KitHashedPayload                        bool
 	// The probe instance's order (its line is <order>-000001) and businessId.
