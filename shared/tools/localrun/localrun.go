@@ -73,10 +73,10 @@ type Stack struct {
 	MarketURL string
 	// Alerts are the fake SMN topic and robot that receive interface-monitor's
 	// notices.
-	Alerts *localAlerts
-	db        *embeddeddb.Server
-	handler   http.Handler
-	stop      []func()
+	Alerts  *localAlerts
+	db      *embeddeddb.Server
+	handler http.Handler
+	stop    []func()
 }
 
 // Start brings the stack up; Close takes it down.
