@@ -19,8 +19,8 @@ const (
 	localRobotPath   = "/cgi-bin/webhook/send?key=local-robot-key-not-a-secret"
 )
 
-// localAlerts are the fakes that receive interface-monitor's notices.
-type localAlerts struct {
+// Alerts are the fakes that receive interface-monitor's notices in the local run.
+type Alerts struct {
 	SMN      *fakealert.SMN
 	SMNURL   string
 	Robot    *fakealert.Robot
@@ -29,8 +29,8 @@ type localAlerts struct {
 
 // startAlerts serves the fake SMN (accepting the functions' AK/SK) and the fake
 // robot, each on its own port, printing to out.
-func (s *Stack) startAlerts(ak, sk string, out io.Writer) (*localAlerts, error) {
-	a := &localAlerts{
+func (s *Stack) startAlerts(ak, sk string, out io.Writer) (*Alerts, error) {
+	a := &Alerts{
 		SMN:   fakealert.NewSMN(LocalSMNProject, ak, sk, out),
 		Robot: fakealert.NewRobot(alert.FormatWeCom, "", out),
 	}
@@ -53,7 +53,7 @@ func (s *Stack) startAlerts(ak, sk string, out io.Writer) (*localAlerts, error) 
 
 // monitorEnv points interface-monitor at the local addresses and the fake
 // channels, where the caller's environment does not say otherwise.
-func monitorEnv(env []string, getenv func(string) string, addr string, a *localAlerts) []string {
+func monitorEnv(env []string, getenv func(string) string, addr string, a *Alerts) []string {
 	base := "http://" + addr
 	for _, kv := range [][2]string{
 		{"MONITOR_NAME", "kgseller-local"},

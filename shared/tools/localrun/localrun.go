@@ -73,7 +73,7 @@ type Stack struct {
 	MarketURL string
 	// Alerts are the fake SMN topic and robot that receive interface-monitor's
 	// notices.
-	Alerts  *localAlerts
+	Alerts  *Alerts
 	db      *embeddeddb.Server
 	handler http.Handler
 	stop    []func()
