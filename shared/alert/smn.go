@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/aksk"
-	"github.com/kgseller/kgseller/shared/fgruntime"
 )
 
 // SMN publishes notices to a Simple Message Notification topic with the
@@ -66,10 +65,7 @@ func (s *SMN) Name() string { return "smn" }
 
 // Send implements Sender.
 func (s *SMN) Send(ctx context.Context, n Notice) error {
-	cred := s.Credentials
-	if inv, ok := fgruntime.InvocationFrom(ctx); ok && inv.Agency.Valid() {
-		cred = aksk.Credentials{AK: inv.Agency.AccessKey, SK: inv.Agency.SecretKey, SecurityToken: inv.Agency.SecurityToken}
-	}
+	cred := aksk.ForInvocation(ctx, s.Credentials)
 	body, err := json.Marshal(PublishBody{
 		Subject: clipBytes(n.Subject(), smnMaxSubject), Message: clipBytes(n.Text(), smnMaxMessage), TimeToLive: smnTTL,
 	})

@@ -15,16 +15,20 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/store"
 )
 
 // Result codes the probes expect (docs/protocol.md#result-codes).
 const (
-	codeOK          = "000000"
-	codeAuth        = "000001"
-	codeNoInstance  = "000003"
-	codeProcessing  = "000004"
+	codeOK         = string(marketplace.Success)
+	codeAuth       = string(marketplace.AuthFailed)
+	codeNoInstance = string(marketplace.InstanceNotFound)
+	codeProcessing = string(marketplace.Processing)
+)
+
+const (
 	kitTenantPath   = "/produceAPI/v2/tenantSync"
 	probeTenant     = "kgmonitor-tenant"
 	forgedInstance  = "kgmonitor-forged"
