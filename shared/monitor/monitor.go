@@ -23,6 +23,7 @@ package monitor
 
 import (
 	"context"
+	"crypto/tls"
 	"crypto/x509"
 	"log/slog"
 	"net/http"
@@ -156,14 +157,16 @@ func New(cfg Config, st *store.Store, n Notifier, logger *slog.Logger) *Monitor 
 		n = alert.Fanout(nil)
 	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if cfg.RootCAs != nil {
-		tr.TLSClientConfig.RootCAs = cfg.RootCAs
+	if tr.TLSClientConfig == nil {
+		tr.TLSClientConfig = &tls.Config{}
 	}
-	tr.MaxIdleConnsPerHost = 2
+	tr.TLSClientConfig.RootCAs = cfg.RootCAs
+	tr.TLSClientConfig.MinVersion = tls.VersionTLS12
+	// No keep-alive: each call opens its own connection, as a marketplace call
+	// does, so a certificate or route change shows on the next run.
+	tr.DisableKeepAlives = true
 	return &Monitor{
 		cfg: cfg, store: st, notify: n, logger: logger, now: time.Now,
-		// No keep-alive between runs: each run sees a fresh connection, as a
-		// marketplace call does, and a certificate change shows at once.
 		http:     &http.Client{Transport: tr},
 		wrongKey: kgsign.NewKey([]byte("kgmonitor-forged-"+uuid.NewString()), "kgmonitor-forged"),
 		saas:     target{name: "saas", url: cfg.SaaSURL, key: cfg.BasicKey},
