@@ -459,15 +459,3 @@ func Advice(check string) string {
 	}
 	return "see docs/monitoring.md"
 }
-
-// CheckNames lists the check names a configuration produces (tests, docs).
-func (m *Monitor) CheckNames() []string {
-	names := []string{CheckDatabase, CheckDeadJobs, CheckStuckJobs, CheckProvisioning, CheckNonces}
-	for _, h := range m.tlsHosts() {
-		names = append(names, checkTLSPrefix+h)
-	}
-	if m.saas.url != "" || m.license.url != "" || m.kit.url != "" || m.notifyT.url != "" {
-		names = append(names, CheckInterface)
-	}
-	return names
-}
