@@ -23,6 +23,7 @@ import (
 	"github.com/kgseller/kgseller/shared/kit"
 	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
@@ -128,7 +129,7 @@ func (h *harness) do(iface string, req events.APIGatewayProxyRequest) (string, s
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(kitKey), "t"))
+	m, err := probe.CheckEvent(resp, kgsign.NewKey([]byte(kitKey), "t"))
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/kgseller/kgseller/shared/license"
 	"github.com/kgseller/kgseller/shared/licensefile"
 	"github.com/kgseller/kgseller/shared/openapi"
+	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/saas"
 	"github.com/kgseller/kgseller/shared/store"
@@ -119,7 +120,7 @@ func (h *harness) call(body string) map[string]any {
 
 func checkShape(t *testing.T, resp events.APIGatewayProxyResponse) map[string]any {
 	t.Helper()
-	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(testKey), "t"))
+	m, err := probe.CheckEvent(resp, kgsign.NewKey([]byte(testKey), "t"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/openapi"
 	"github.com/kgseller/kgseller/shared/ordernotify"
+	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
 )
@@ -70,7 +71,7 @@ func (h *harness) send(key, body string) map[string]any {
 	if err != nil {
 		h.t.Fatal(err)
 	}
-	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(testKey), "t"))
+	m, err := probe.CheckEvent(resp, kgsign.NewKey([]byte(testKey), "t"))
 	if err != nil {
 		h.t.Fatal(err)
 	}

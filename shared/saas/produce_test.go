@@ -19,6 +19,7 @@ import (
 	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/saas"
 	"github.com/kgseller/kgseller/shared/store"
@@ -85,7 +86,7 @@ func (h *harness) call(body string) map[string]any {
 
 func checkShape(t *testing.T, resp events.APIGatewayProxyResponse, key string) map[string]any {
 	t.Helper()
-	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(key), "t"))
+	m, err := probe.CheckEvent(resp, kgsign.NewKey([]byte(key), "t"))
 	if err != nil {
 		t.Fatal(err)
 	}

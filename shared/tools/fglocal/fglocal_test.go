@@ -372,3 +372,23 @@ func TestMaxInstancesOverride(t *testing.T) {
 		}
 	}
 }
+
+// TestSetEnv: a configuration change reaches the next invocation in a new
+// instance; the warm one is not reused.
+func TestSetEnv(t *testing.T) {
+	e, srv := newEmulator(t)
+	first := post(t, srv.URL+"/echo", "x")
+	if first.Header.Get("X-Env") != "manifest|env" {
+		t.Fatalf("environment %q", first.Header.Get("X-Env"))
+	}
+	if err := e.SetEnv("echo", "FROM_ENV", "changed"); err != nil {
+		t.Fatal(err)
+	}
+	second := post(t, srv.URL+"/echo", "x")
+	if second.Header.Get("X-Env") != "manifest|changed" || second.Header.Get("X-Pid") == first.Header.Get("X-Pid") {
+		t.Fatalf("after SetEnv: environment %q in pid %s (before: pid %s)", second.Header.Get("X-Env"), second.Header.Get("X-Pid"), first.Header.Get("X-Pid"))
+	}
+	if err := e.SetEnv("nothing", "K", "v"); err == nil {
+		t.Fatal("SetEnv of an unknown function succeeded")
+	}
+}
