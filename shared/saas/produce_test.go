@@ -48,7 +48,7 @@ func newHarnessOn(t *testing.T, st *store.Store, inline bool, keys kgsign.KeySet
 	svc := &saas.Service{Store: st, Provisioner: prov}
 	if inline {
 		r := &fulfil.Runner{Store: st, Handlers: fulfil.Instances{Store: st, Provisioner: prov}.Handlers()}
-		svc.Fulfil = func(ctx context.Context, id int64) { _, _ = r.Run(ctx, id) }
+		svc.Fulfil = r.RunInline
 	}
 	h := endpoint.Handler(endpoint.Config{
 		Scope: "basic", Verifier: &kgsign.Verifier{Keys: keys}, Nonces: st, Decode: svc.Decode,
@@ -459,7 +459,7 @@ func TestChangeCheckDecimalLinearValue(t *testing.T) {
 	st, _ := dbtest.Open(t)
 	rec := &changeRecorder{Static: provision.Static{FrontEndURL: "https://app.example.com/i/{instanceId}"}}
 	r := &fulfil.Runner{Store: st, Handlers: fulfil.Instances{Store: st, Provisioner: rec}.Handlers()}
-	svc := &saas.Service{Store: st, Provisioner: rec, Fulfil: func(ctx context.Context, id int64) { _, _ = r.Run(ctx, id) }}
+	svc := &saas.Service{Store: st, Provisioner: rec, Fulfil: r.RunInline}
 	h := &harness{t: t, st: st, key: testKey, h: endpoint.Handler(endpoint.Config{Scope: "basic",
 		Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(testKey)}, Nonces: st, Decode: svc.Decode})}
 	m := h.call(`{"activity":"newInstance","businessId":"b-lin","orderId":"CS-LIN","orderLineId":"CS-LIN-000001","testFlag":"1"}`)
