@@ -338,3 +338,41 @@ func TestLookupLicense(t *testing.T) {
 		t.Fatalf("another device, unknown instance: %+v %v", look, err)
 	}
 }
+
+// TestNoncePurgeRidesTheNonce: a nonce stored with a purge deletes the expired
+// nonces in the round trip that stores it; a replay is still refused, and the
+// purge made before it stays done.
+func TestNoncePurgeRidesTheNonce(t *testing.T) {
+	c := &dbtest.Counter{}
+	s := dbtest.OpenCounted(t, c)
+	ctx := context.Background()
+	past, future := time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
+	for i := 0; i < 5; i++ {
+		if err := s.RememberNonce(ctx, "basic", fmt.Sprintf("old-%d", i), past, 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func() (n int) {
+		t.Helper()
+		if err := s.DB().Get(&n, "SELECT COUNT(*) FROM nonces"); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := trips(t, c, func() error { return s.RememberNonce(ctx, "basic", "fresh", future, 3) }); n != 1 {
+		t.Errorf("a purging nonce took %d round trips, want 1", n)
+	}
+	if n := count(); n != 3 {
+		t.Fatalf("%d nonces after purging 3 of 5 expired and storing 1, want 3", n)
+	}
+	before := c.RoundTrips()
+	if err := s.RememberNonce(ctx, "basic", "fresh", future, 10); !errors.Is(err, marketplace.ErrReplay) {
+		t.Fatalf("replay with a purge: %v", err)
+	}
+	if n := c.RoundTrips() - before; n != 1 {
+		t.Errorf("a refused replay with a purge took %d round trips, want 1", n)
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d nonces left, want the fresh one", n)
+	}
+}

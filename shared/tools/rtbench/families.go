@@ -51,11 +51,14 @@ const doneOutcome = string(fulfil.Done)
 type Catalogue struct {
 	env    *Env
 	Fulfil func(ctx context.Context, jobID int64) bool
-	run    string
-	seq    atomic.Int64
-	once   map[string]*onceValue
-	mu     sync.Mutex
-	runner *fulfil.Runner
+	// PurgeEvery is the handlers' endpoint.Config.PurgeEvery (0: no request
+	// purges nonces, so that every call costs the same).
+	PurgeEvery int
+	run        string
+	seq        atomic.Int64
+	once       map[string]*onceValue
+	mu         sync.Mutex
+	runner     *fulfil.Runner
 }
 
 type onceValue struct {
@@ -114,7 +117,7 @@ func (c *Catalogue) saasService() *saas.Service {
 func (c *Catalogue) endpointHandler(scope, key string, scheme endpoint.Scheme, decode endpoint.Decoder) fgruntime.Handler {
 	return endpoint.Handler(endpoint.Config{
 		Scope: scope, Scheme: scheme, Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(key)},
-		Nonces: c.st(), Decode: decode, Logger: quiet(),
+		Nonces: c.st(), Decode: decode, Logger: quiet(), PurgeEvery: c.PurgeEvery,
 	})
 }
 

@@ -169,3 +169,27 @@ func TestNewInstanceModes(t *testing.T) {
 		})
 	}
 }
+
+// TestPurgeCostsNoRoundTrip: a request that also purges expired nonces
+// (KG_NONCE_PURGE_EVERY) does it in the round trip that stores its nonce.
+func TestPurgeCostsNoRoundTrip(t *testing.T) {
+	env, cat := newEnv(t)
+	cat.PurgeEvery = 1
+	ctx := context.Background()
+	if err := env.Store.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range cat.SaaS("saas-produce", cat.SaaSHandler(), rtbench.BasicKey)[:2] {
+		a.Statements++ // the DELETE
+		if _, err := env.Do(ctx, a, 0, false); err != nil {
+			t.Fatalf("%v (%s)", err, dbtest.Engine())
+		}
+		s, err := env.Do(ctx, a, 1, false)
+		if err != nil {
+			t.Fatalf("%v (%s)", err, dbtest.Engine())
+		}
+		if s.Trips != int64(a.Trips) || s.Statements != int64(a.Statements) {
+			t.Errorf("%s purging: %d round trips and %d statements, want %d and %d (%s)", a.Name, s.Trips, s.Statements, a.Trips, a.Statements, dbtest.Engine())
+		}
+	}
+}
