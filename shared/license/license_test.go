@@ -109,8 +109,9 @@ func newHarness(t *testing.T, inline bool, tune func(*license.Service)) *harness
 	if tune != nil {
 		tune(svc)
 	}
+	// The budget is a guard against a hang, not a bound a busy machine could miss.
 	handler := endpoint.Handler(endpoint.Config{Scope: "license", Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(testKey)},
-		Nonces: st, Decode: svc.Decode, Logger: quiet()})
+		Nonces: st, Decode: svc.Decode, Logger: quiet(), Timeout: time.Minute})
 	h := &harness{t: t, st: st, fake: fake, run: run, svc: svc, signer: signer, upl: upl, gate: gate}
 	h.h = func(req events.APIGatewayProxyRequest) map[string]any {
 		t.Helper()

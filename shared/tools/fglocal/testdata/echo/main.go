@@ -22,7 +22,7 @@ func main() {
 		case "/panic":
 			panic("requested panic")
 		case "/sleep":
-			time.Sleep(3 * time.Second)
+			time.Sleep(time.Hour) // until the function's timeout ends the instance
 		case "/nap":
 			time.Sleep(500 * time.Millisecond)
 		}
