@@ -183,6 +183,10 @@ func (e *Env) replay(ctx context.Context, sent []dbtest.Sent, twin Twin) (time.D
 			sends[i].q = "ROLLBACK"
 		}
 	}
+	// Every request's statements run under its budget, a context with a deadline,
+	// which the driver and database/sql watch at each statement: the floor's do too.
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
 	start := time.Now()
 	for _, s := range sends {
 		if s.kind != dbtest.SentQuery {
