@@ -203,6 +203,19 @@ func (c *Catalogue) SaaS(family string, h fgruntime.Handler, key string) []Activ
 			return v2(body(id), Twin{}), nil
 		}
 	}
+	// orderCall names the shared instance and an order of the call's own.
+	orderCall := func(prefix string, body func(id, order string) string) func(ctx context.Context, i int) (Call, error) {
+		return func(ctx context.Context, i int) (Call, error) {
+			id, err := c.shared(ctx, family)
+			if err != nil {
+				return Call{}, err
+			}
+			order, twinOrder := c.pair(prefix)
+			var t Twin
+			t.str(order, twinOrder)
+			return v2(body(id, order), t), nil
+		}
+	}
 	// twinInstances prepares a new instance for the call and one for its floor.
 	twinInstances := func(body func(id string) string) func(ctx context.Context, i int) (Call, error) {
 		return func(ctx context.Context, i int) (Call, error) {
@@ -219,7 +232,6 @@ func (c *Catalogue) SaaS(family string, h fgruntime.Handler, key string) []Activ
 	}
 	return []Activity{{
 		Family: family, Name: "newInstance", Want: string(marketplace.Processing), Trips: 3, Statements: 6,
-		Sends: "nonce; select by order line; one transaction: instance and its provisioning job",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			order, twinOrder := c.pair("CS")
 			biz, twinBiz := c.pair("B")
@@ -230,55 +242,34 @@ func (c *Catalogue) SaaS(family string, h fgruntime.Handler, key string) []Activ
 		},
 	}, {
 		Family: family, Name: "newInstance, retry", Want: string(marketplace.Success), Trips: 2, Statements: 2,
-		Sends:   "nonce; select by order line",
 		Prepare: sharedCall(func(id string) string { return newInstanceBody(id, id+"x") }),
 	}, {
 		Family: family, Name: "queryInstance", Want: string(marketplace.Success), Trips: 2, Statements: 2,
-		Sends: "nonce; instances joined with their usage",
 		Prepare: sharedCall(func(id string) string {
 			return fmt.Sprintf(`{"activity":"queryInstance","instanceId":%q,"testFlag":"1"}`, id)
 		}),
 	}, {
 		Family: family, Name: "refreshInstance", Want: string(marketplace.Success), Trips: 2, Statements: 8,
-		Sends: "nonce; one transaction: locked read, order, expiry, job, job id",
-		Prepare: func(ctx context.Context, i int) (Call, error) {
-			id, err := c.shared(ctx, family)
-			if err != nil {
-				return Call{}, err
-			}
-			order, twinOrder := c.pair("RN")
-			var t Twin
-			t.str(order, twinOrder)
-			return v2(fmt.Sprintf(`{"activity":"refreshInstance","expireTime":"20351124023618","instanceId":%q,"orderId":%q,"orderLineId":"%s-1","scene":"RENEWAL","testFlag":"1"}`, id, order, order), t), nil
-		},
+		Prepare: orderCall("RN", func(id, order string) string {
+			return fmt.Sprintf(`{"activity":"refreshInstance","expireTime":"20351124023618","instanceId":%q,"orderId":%q,"orderLineId":"%s-1","scene":"RENEWAL","testFlag":"1"}`, id, order, order)
+		}),
 	}, {
 		Family: family, Name: "updateInstanceStatus", Want: string(marketplace.Success), Trips: 2, Statements: 7,
-		Sends: "nonce; one transaction: locked read, job, status, job id",
 		Prepare: twinInstances(func(id string) string {
 			return fmt.Sprintf(`{"activity":"updateInstanceStatus","instanceId":%q,"status":"FREEZE","testFlag":"1"}`, id)
 		}),
 	}, {
 		Family: family, Name: "releaseInstance", Want: string(marketplace.Success), Trips: 2, Statements: 7,
-		Sends: "nonce; one transaction: locked read, job, release, job id",
 		Prepare: twinInstances(func(id string) string {
 			return fmt.Sprintf(`{"activity":"releaseInstance","instanceId":%q,"testFlag":"1"}`, id)
 		}),
 	}, {
 		Family: family, Name: "upgradeInstance", Want: string(marketplace.Success), Trips: 2, Statements: 7,
-		Sends: "nonce; one transaction: locked read, order, job, job id",
-		Prepare: func(ctx context.Context, i int) (Call, error) {
-			id, err := c.shared(ctx, family)
-			if err != nil {
-				return Call{}, err
-			}
-			order, twinOrder := c.pair("UP")
-			var t Twin
-			t.str(order, twinOrder)
-			return v2(fmt.Sprintf(`{"activity":"upgradeInstance","instanceId":%q,"orderId":%q,"orderLineId":"%s-1","testFlag":"1"}`, id, order, order), t), nil
-		},
+		Prepare: orderCall("UP", func(id, order string) string {
+			return fmt.Sprintf(`{"activity":"upgradeInstance","instanceId":%q,"orderId":%q,"orderLineId":"%s-1","testFlag":"1"}`, id, order, order)
+		}),
 	}, {
 		Family: family, Name: "changeInstanceCheck", Want: string(marketplace.Success), Trips: 2, Statements: 2,
-		Sends: "nonce; select the instance",
 		Prepare: sharedCall(func(id string) string {
 			return fmt.Sprintf(`{"activity":"changeInstanceCheck","instanceId":%q,"productInfo":{"productId":"OFFI1","skuCode":"sku-1","productName":"pro","linearValue":5},"testFlag":"1"}`, id)
 		}),
@@ -330,15 +321,12 @@ func (c *Catalogue) License() []Activity {
 	}
 	out := []Activity{{
 		Family: family, Name: "getLicenseAsync", Want: string(marketplace.Processing), Trips: 3, Statements: 8,
-		Sends:   "nonce; reads of the event's license, the instance and its order; one transaction: license and its job",
 		Prepare: first(h),
 	}, {
 		Family: family, Name: "getLicenseAsync, quota", Want: string(marketplace.Processing), Trips: 3, Statements: 10,
-		Sends:   "nonce; the same reads; one transaction: counter, license, job, counter back if over quota",
 		Prepare: first(quota),
 	}, {
 		Family: family, Name: "getLicenseAsync, repeat", Want: string(marketplace.Processing), Trips: 2, Statements: 4,
-		Sends: "nonce; the same reads (the license is found)",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			id, err := c.shared(ctx, family)
 			if err != nil {
@@ -356,7 +344,6 @@ func (c *Catalogue) License() []Activity {
 		},
 	}, {
 		Family: family, Name: "getLicenseAsync, repeat after upload", Want: string(marketplace.Success), Trips: 3, Statements: 5,
-		Sends: "nonce; the same reads; the job made pending again to upload the stored license again",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			id, err := c.shared(ctx, family)
 			if err != nil {
@@ -377,19 +364,16 @@ func (c *Catalogue) License() []Activity {
 		},
 	}, {
 		Family: family, Name: "refreshLicenseCode", Want: string(marketplace.Success), Trips: 2, Statements: 6,
-		Sends: "nonce; one transaction: order, code, expiry",
 		Prepare: code(func(code, order string) string {
 			return fmt.Sprintf(`{"activity":"refreshLicenseCode","scene":"RENEWAL","orderId":%q,"orderLineId":"%s-1","license":%q,"expireTime":"20351124023618","testFlag":"1"}`, order, order, code)
 		}),
 	}, {
 		Family: family, Name: "updateLicenseCodeStatus", Want: string(marketplace.Success), Trips: 2, Statements: 5,
-		Sends: "nonce; one transaction: code, status",
 		Prepare: code(func(code, _ string) string {
 			return fmt.Sprintf(`{"activity":"updateLicenseCodeStatus","license":%q,"status":"FREEZE","testFlag":"1"}`, code)
 		}),
 	}, {
 		Family: family, Name: "releaseLicenseCode", Want: string(marketplace.Success), Trips: 2, Statements: 5,
-		Sends: "nonce; one transaction: code, release",
 		Prepare: code(func(code, order string) string {
 			return fmt.Sprintf(`{"activity":"releaseLicenseCode","license":%q,"orderId":%q,"orderLineId":"%s-1","testFlag":"1"}`, code, order, order)
 		}),
@@ -422,7 +406,6 @@ func (c *Catalogue) OrderNotify() []Activity {
 	}
 	return []Activity{{
 		Family: family, Name: "orderNotify", Want: string(marketplace.Success), Trips: 2, Statements: 5,
-		Sends: "nonce; one transaction: notice and its query job",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			order, twinOrder := c.pair("ON")
 			var t Twin
@@ -431,7 +414,6 @@ func (c *Catalogue) OrderNotify() []Activity {
 		},
 	}, {
 		Family: family, Name: "orderNotify, repeat", Want: string(marketplace.Success), Trips: 2, Statements: 5,
-		Sends: "nonce; the same transaction, which finds the notice and changes nothing",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			order, err := c.setup(family+"/order", func() (string, error) {
 				order, _ := c.pair("ON")
@@ -534,25 +516,25 @@ func (c *Catalogue) Kit() []Activity {
 	}
 	functions := map[string]string{"tenantSync": "kit-tenant-sync", "applicationSync": "kit-application-sync",
 		"authSync": "kit-auth-sync", "singleOrgSync": "kit-single-org-sync", "allOrgSync": "kit-all-org-sync"}
-	activity := func(name, sends string, prepare func(ctx context.Context, i int) (Call, error)) Activity {
+	activity := func(name string, prepare func(ctx context.Context, i int) (Call, error)) Activity {
 		iface, _, _ := strings.Cut(strings.ReplaceAll(name, ",", " "), " ")
-		return Activity{Family: functions[iface], Name: name, Want: string(marketplace.Success), Trips: 2, Sends: sends, Prepare: prepare}
+		return Activity{Family: functions[iface], Name: name, Want: string(marketplace.Success), Trips: 2, Prepare: prepare}
 	}
 	list := []Activity{
-		activity("tenantSync add", "nonce; the upsert", fresh("tenantSync", "KT", tenant)),
-		activity("tenantSync modify", "nonce; the upsert", stored("tenantSync", "KT", 2, tenant)),
-		activity("tenantSync delete", "nonce; one transaction: the tenant's users, applications, departments, tenant, sessions", stored("tenantSync", "KT", 0, tenant)),
-		activity("applicationSync add", "nonce; the upsert", fresh("applicationSync", "KA", app)),
-		activity("applicationSync modify", "nonce; the upsert", stored("applicationSync", "KA", 2, app)),
-		activity("applicationSync delete", "nonce; one transaction: the application's users, the application", stored("applicationSync", "KA", 0, app)),
-		activity("authSync add, 1 user", "nonce; the upsert (one multi-row statement)", fresh("authSync", "KU", auth)),
-		activity("authSync modify, 1 user", "nonce; the upsert", stored("authSync", "KU", 2, auth)),
-		activity("authSync revoke, 1 user", "nonce; one transaction: the users, their sessions", stored("authSync", "KU", 3, auth)),
-		activity("authSync delete, 1 user", "nonce; one transaction: the users, their sessions", stored("authSync", "KU", 0, auth)),
-		activity("singleOrgSync add", "nonce; the upsert", fresh("singleOrgSync", "KO", org)),
-		activity("singleOrgSync modify", "nonce; the upsert", stored("singleOrgSync", "KO", 2, org)),
-		activity("singleOrgSync delete", "nonce; the delete", stored("singleOrgSync", "KO", 0, org)),
-		activity("allOrgSync, 1 department", "nonce; the upsert (one multi-row statement)", fresh("allOrgSync", "KD", func(id string, _ int) string { return orgs(id) })),
+		activity("tenantSync add", fresh("tenantSync", "KT", tenant)),
+		activity("tenantSync modify", stored("tenantSync", "KT", 2, tenant)),
+		activity("tenantSync delete", stored("tenantSync", "KT", 0, tenant)),
+		activity("applicationSync add", fresh("applicationSync", "KA", app)),
+		activity("applicationSync modify", stored("applicationSync", "KA", 2, app)),
+		activity("applicationSync delete", stored("applicationSync", "KA", 0, app)),
+		activity("authSync add, 1 user", fresh("authSync", "KU", auth)),
+		activity("authSync modify, 1 user", stored("authSync", "KU", 2, auth)),
+		activity("authSync revoke, 1 user", stored("authSync", "KU", 3, auth)),
+		activity("authSync delete, 1 user", stored("authSync", "KU", 0, auth)),
+		activity("singleOrgSync add", fresh("singleOrgSync", "KO", org)),
+		activity("singleOrgSync modify", stored("singleOrgSync", "KO", 2, org)),
+		activity("singleOrgSync delete", stored("singleOrgSync", "KO", 0, org)),
+		activity("allOrgSync, 1 department", fresh("allOrgSync", "KD", func(id string, _ int) string { return orgs(id) })),
 	}
 	stmts := map[string]int{
 		"tenantSync add": 2, "tenantSync modify": 2, "tenantSync delete": 8,
@@ -659,13 +641,11 @@ func (c *Catalogue) Worker() []Activity {
 	st := c.st()
 	return []Activity{{
 		Family: family, Name: "provisioning job", Want: doneOutcome, Trips: 3, Statements: 4,
-		Sends: "claim and read the job; read the instance; one statement: job done, instance active",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			return c.job(ctx, func(id string) (int64, error) { return c.newInstance(ctx, id) }, "W", nil)
 		},
 	}, {
 		Family: family, Name: "freeze notification job", Want: doneOutcome, Trips: 3, Statements: 4,
-		Sends: "claim and read the job; read the instance; job done",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			return c.job(ctx, func(id string) (int64, error) {
 				if _, err := c.newInstance(ctx, id); err != nil {
@@ -677,7 +657,6 @@ func (c *Catalogue) Worker() []Activity {
 		},
 	}, {
 		Family: family, Name: "order query job", Want: doneOutcome, Trips: 2, Statements: 7,
-		Sends: "claim and read the job; one transaction: order details, notice, job done",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			return c.job(ctx, func(id string) (int64, error) {
 				_, job, err := st.RecordOrderNotice(ctx, id, id+"-1", true, ordernotify.JobQuery)
@@ -686,7 +665,6 @@ func (c *Catalogue) Worker() []Activity {
 		},
 	}, {
 		Family: family, Name: "license job", Want: doneOutcome, Trips: 5, Statements: 11,
-		Sends: "claim and read the job; read the license; read the instance; store the document and read it back; one transaction: upload, license, job done",
 		Prepare: func(ctx context.Context, i int) (Call, error) {
 			instance, err := c.shared(ctx, family)
 			if err != nil {

@@ -30,8 +30,6 @@ type Activity struct {
 	Want string
 	// Trips and Statements are what one call must cost the database.
 	Trips, Statements int
-	// Sends lists the round trips, and why none can be saved (docs/performance.md).
-	Sends string
 	// Prepare makes call i ready: the rows it needs and its request. What it
 	// writes is not counted.
 	Prepare func(ctx context.Context, i int) (Call, error)
@@ -226,8 +224,6 @@ type Result struct {
 	// floor run back to back, so a busy moment of the machine or the server,
 	// which lands on both or on one pair, moves the median little.
 	Ratio float64
-	// Sends repeats Activity.Sends.
-	Sends string
 }
 
 // ratio is the median of took[i]/floor[i].
@@ -272,7 +268,7 @@ func (e *Env) Measure(ctx context.Context, a Activity, n int) (Result, error) {
 		took[i], floor[i] = s.Took, s.Floor
 	}
 	return Result{Family: a.Family, Name: a.Name, Calls: n, Trips: int64(a.Trips), Statements: int64(a.Statements),
-		Median: median(took), Floor: median(floor), Ratio: ratio(took, floor), Sends: a.Sends}, nil
+		Median: median(took), Floor: median(floor), Ratio: ratio(took, floor)}, nil
 }
 
 // check compares a call's counts with the activity's.
