@@ -30,9 +30,9 @@ func newEnv(tb testing.TB) (*rtbench.Env, *rtbench.Catalogue) {
 
 // TestRoundTrips holds what every activity of every family costs the database:
 // its round trips and its statements, for two calls each, with the answer each
-// must give. It counts and does not time. The statements are counted twice: by
-// the counting connector and by the server itself (its per-session counter), so
-// the figures are the database's own.
+// must give, and newInstance in each FULFIL_MODE. It counts and does not time.
+// The statements are counted twice: by the counting connector and by the server
+// itself (its per-session counter), so the figures are the database's own.
 func TestRoundTrips(t *testing.T) {
 	env, cat := newEnv(t)
 	ctx := context.Background()
@@ -73,6 +73,7 @@ func TestRoundTrips(t *testing.T) {
 	if n := env.Counter.Dials(); n != 1 {
 		t.Errorf("%d connections opened, want 1: a failed or abandoned transaction dropped one", n)
 	}
+	t.Run("saas-produce/newInstance in each FULFIL_MODE", newInstanceModes)
 }
 
 // BenchmarkActivities measures every activity of every family: ns/op, rt/op,
@@ -86,12 +87,12 @@ func BenchmarkActivities(b *testing.B) {
 	}
 }
 
-// TestNewInstanceModes holds the first newInstance in each FULFIL_MODE. timer
-// leaves the job to the worker's timer; async starts the worker with one
-// asynchronous invocation and reads nothing again, the job being unable to have
-// run yet; inline runs the job in the request (claim, instance, completion) and
-// then reads the instance it made ACTIVE.
-func TestNewInstanceModes(t *testing.T) {
+// newInstanceModes holds the first newInstance in each FULFIL_MODE. timer leaves
+// the job to the worker's timer; async starts the worker with one asynchronous
+// invocation and reads nothing again, the job being unable to have run yet;
+// inline runs the job in the request (claim, instance, completion) and then reads
+// the instance it made ACTIVE.
+func newInstanceModes(t *testing.T) {
 	for _, tc := range []struct {
 		mode              string
 		want              string
