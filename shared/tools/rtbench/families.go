@@ -59,6 +59,7 @@ type Catalogue struct {
 	once       map[string]*onceValue
 	mu         sync.Mutex
 	runner     *fulfil.Runner
+	kitByName  map[string]fgruntime.Handler
 }
 
 type onceValue struct {
@@ -449,19 +450,7 @@ func (c *Catalogue) Kit() []Activity {
 	if err != nil {
 		panic(fmt.Sprintf("rtbench: RSA key: %v", err))
 	}
-	dataKey, _ := secretbox.NewKey()
-	box, err := secretbox.New(dataKey)
-	if err != nil {
-		panic(fmt.Sprintf("rtbench: data key: %v", err))
-	}
-	svc := &kit.Service{Store: c.st(), Secrets: clientsecret.NewFromKeys(key), Box: box}
-	handlers := map[string]fgruntime.Handler{}
-	for name, dec := range map[string]endpoint.Decoder{
-		"tenantSync": svc.DecodeTenantSync, "applicationSync": svc.DecodeApplicationSync, "authSync": svc.DecodeAuthSync,
-		"singleOrgSync": svc.DecodeSingleOrgSync, "allOrgSync": svc.DecodeAllOrgSync,
-	} {
-		handlers[name] = c.endpointHandler("kit", KitKey, endpoint.KitHeaders, dec)
-	}
+	handlers := c.kitHandlers()
 	const stamp = `"timeStamp":"20220413093539534"`
 	tenant := func(id string, flag int) string {
 		return fmt.Sprintf(`{"instanceId":"ki","orderId":"CS-KIT","tenantId":%q,"tenantCode":"code","name":"Tenant","domainName":"https://example.tenantaccount.com","flag":%d,"testFlag":0,%s}`, id, flag, stamp)
@@ -546,6 +535,41 @@ func (c *Catalogue) Kit() []Activity {
 		list[i].Statements = stmts[list[i].Name]
 	}
 	return list
+}
+
+// kitHandlers are the five Kit functions' handlers over the catalogue's store, by
+// interface, made once.
+func (c *Catalogue) kitHandlers() map[string]fgruntime.Handler {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.kitByName != nil {
+		return c.kitByName
+	}
+	key, err := KitRSAKey()
+	if err != nil {
+		panic(fmt.Sprintf("rtbench: RSA key: %v", err))
+	}
+	dataKey, _ := secretbox.NewKey()
+	box, err := secretbox.New(dataKey)
+	if err != nil {
+		panic(fmt.Sprintf("rtbench: data key: %v", err))
+	}
+	svc := &kit.Service{Store: c.st(), Secrets: clientsecret.NewFromKeys(key), Box: box}
+	c.kitByName = map[string]fgruntime.Handler{}
+	for name, dec := range map[string]endpoint.Decoder{
+		"tenantSync": svc.DecodeTenantSync, "applicationSync": svc.DecodeApplicationSync, "authSync": svc.DecodeAuthSync,
+		"singleOrgSync": svc.DecodeSingleOrgSync, "allOrgSync": svc.DecodeAllOrgSync,
+	} {
+		c.kitByName[name] = c.endpointHandler("kit", KitKey, endpoint.KitHeaders, dec)
+	}
+	return c.kitByName
+}
+
+// KitCall prepares a call of the Kit interface iface (tenantSync, applicationSync,
+// authSync, singleOrgSync, allOrgSync) with body, signed with KitKey, through its
+// function's handler (the production budget), with the twin its floor uses.
+func (c *Catalogue) KitCall(iface, body string, twin Twin) Call {
+	return c.call(c.kitHandlers()[iface], KitKey, endpoint.KitHeaders, body, twin)
 }
 
 // kitAdd stores a Kit row through the handler, as the marketplace would.
