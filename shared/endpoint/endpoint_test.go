@@ -28,7 +28,7 @@ type memNonces struct {
 	err  error
 }
 
-func (m *memNonces) RememberNonce(_ context.Context, scope, nonce string, _ time.Time) error {
+func (m *memNonces) RememberNonce(_ context.Context, scope, nonce string, _ time.Time, _ int) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
@@ -40,8 +40,6 @@ func (m *memNonces) RememberNonce(_ context.Context, scope, nonce string, _ time
 	m.seen[scope+"/"+nonce] = true
 	return nil
 }
-
-func (m *memNonces) PurgeNonces(context.Context, int) (int64, error) { return 0, nil }
 
 func (m *memNonces) ForgetNonce(ctx context.Context, scope, nonce string) error {
 	m.mu.Lock()
@@ -332,11 +330,11 @@ type expiryNonces struct {
 	expires map[string]time.Time
 }
 
-func (m *expiryNonces) RememberNonce(ctx context.Context, scope, nonce string, exp time.Time) error {
+func (m *expiryNonces) RememberNonce(ctx context.Context, scope, nonce string, exp time.Time, purge int) error {
 	m.mu.Lock()
 	m.expires[nonce] = exp
 	m.mu.Unlock()
-	return m.memNonces.RememberNonce(ctx, scope, nonce, exp)
+	return m.memNonces.RememberNonce(ctx, scope, nonce, exp, purge)
 }
 
 // TestSignatureToleranceLogged: a request signed over the canonical form of its body

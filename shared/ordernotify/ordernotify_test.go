@@ -56,8 +56,9 @@ func newHarness(t *testing.T) *harness {
 	svc := &ordernotify.Service{Store: st}
 	run := &fulfil.Runner{Store: st, Handlers: ordernotify.Jobs{Store: st, Orders: orders}.Handlers(),
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	// The budget is a guard against a hang, not a bound a busy machine could miss.
 	h := endpoint.Handler(endpoint.Config{Scope: "notify", Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(testKey)},
-		Nonces: st, Decode: svc.Decode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		Nonces: st, Decode: svc.Decode, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Timeout: time.Minute})
 	return &harness{t: t, h: h, st: st, fake: fake, run: run}
 }
 

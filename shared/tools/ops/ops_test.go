@@ -98,7 +98,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	now := time.Now()
 	for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(-time.Minute), now.Add(time.Hour)} {
-		if err := st.RememberNonce(ctx, "basic", "nonce-"+strconv.Itoa(i), exp); err != nil {
+		if err := st.RememberNonce(ctx, "basic", "nonce-"+strconv.Itoa(i), exp, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
