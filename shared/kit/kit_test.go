@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -51,12 +50,11 @@ func sellerKey(t testing.TB) *rsa.PrivateKey {
 // harness drives the five Kit handlers, assembled as the functions assemble them,
 // over one fresh database.
 type harness struct {
-	t     testing.TB
-	st    *store.Store
-	box   *secretbox.Box
-	h     map[string]fgruntime.Handler
-	logs  *syncBuffer
-	nonce atomic.Int64
+	t    testing.TB
+	st   *store.Store
+	box  *secretbox.Box
+	h    map[string]fgruntime.Handler
+	logs *syncBuffer
 }
 
 type syncBuffer struct {
@@ -110,13 +108,12 @@ func newHarnessOn(t testing.TB, st *store.Store, timeout time.Duration) *harness
 }
 
 func (h *harness) signed(path, body string, key string, hashed bool) events.APIGatewayProxyRequest {
-	nonce := fmt.Sprintf("N%d-%d", time.Now().UnixNano(), h.nonce.Add(1))
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	sig := kgsign.KitSignature(kgsign.NewKey([]byte(key), "t"), nonce, ts, []byte(body), hashed)
-	return events.APIGatewayProxyRequest{
-		HTTPMethod: "POST", Path: "/produceAPI/v2/" + path, Body: body,
-		Headers: map[string]string{"content-type": "application/json", "x-sign": sig, "x-timestamp": ts, "x-nonce": nonce},
+	c := probe.Client{URL: "https://seller.example.com/produceAPI/v2/" + path, Key: kgsign.NewKey([]byte(key), "t"), Kit: true, KitHashedPayload: hashed}
+	s, err := c.Sign([]byte(body))
+	if err != nil {
+		h.t.Fatal(err)
 	}
+	return s.Event()
 }
 
 // send posts a correctly signed call and checks the answer's shape.

@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,7 +51,6 @@ type harness struct {
 	signer *licensefile.Signer
 	upl    license.Uploader
 	gate   *gatedUploader
-	nonce  atomic.Int64
 }
 
 // gatedUploader holds each upload until its gate is open (always, unless a test
@@ -126,11 +124,12 @@ func newHarness(t *testing.T, inline bool, tune func(*license.Service)) *harness
 }
 
 func (h *harness) request(key, body string) events.APIGatewayProxyRequest {
-	nonce := fmt.Sprintf("n-%d-%d", time.Now().UnixNano(), h.nonce.Add(1))
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	sig := kgsign.V2Signature(kgsign.NewKey([]byte(key), "t"), nonce, ts, []byte(body))
-	return events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/license/produce", Body: body,
-		QueryStringParameters: map[string]string{"signature": sig, "timestamp": ts, "nonce": nonce}}
+	c := probe.Client{URL: "https://seller.example.com/license/produce", Key: kgsign.NewKey([]byte(key), "t")}
+	s, err := c.Sign([]byte(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s.Event()
 }
 
 func (h *harness) call(body string) map[string]any {

@@ -7,14 +7,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kgseller/kgseller/shared/endpoint"
 	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
@@ -35,12 +31,11 @@ const (
 )
 
 type harness struct {
-	t     *testing.T
-	h     fgruntime.Handler
-	st    *store.Store
-	fake  *fakemkt.Server
-	run   *fulfil.Runner
-	nonce atomic.Int64
+	t    *testing.T
+	h    fgruntime.Handler
+	st   *store.Store
+	fake *fakemkt.Server
+	run  *fulfil.Runner
 }
 
 func newHarness(t *testing.T) *harness {
@@ -64,11 +59,12 @@ func newHarness(t *testing.T) *harness {
 
 func (h *harness) send(key, body string) map[string]any {
 	h.t.Helper()
-	nonce := fmt.Sprintf("n-%d-%d", time.Now().UnixNano(), h.nonce.Add(1))
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	sig := kgsign.V2Signature(kgsign.NewKey([]byte(key), "t"), nonce, ts, []byte(body))
-	resp, err := h.h(context.Background(), events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/order/notify", Body: body,
-		QueryStringParameters: map[string]string{"signature": sig, "timestamp": ts, "nonce": nonce}})
+	c := probe.Client{URL: "https://seller.example.com/order/notify", Key: kgsign.NewKey([]byte(key), "t")}
+	s, err := c.Sign([]byte(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	resp, err := h.h(context.Background(), s.Event())
 	if err != nil {
 		h.t.Fatal(err)
 	}

@@ -3,6 +3,8 @@ package probe
 import (
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -42,4 +44,24 @@ func CheckEvent(resp events.APIGatewayProxyResponse, key kgsign.Key) (map[string
 		}
 	}
 	return a.Fields, nil
+}
+
+// Event is the APIG trigger event a function receives for this request (a POST),
+// for tests that call a handler in-process: the path and query of the URL, the
+// headers (names lower-cased, as the gateway passes them) and the body.
+func (s Signed) Event() events.APIGatewayProxyRequest {
+	ev := events.APIGatewayProxyRequest{HTTPMethod: http.MethodPost, Body: string(s.Body),
+		Headers: map[string]string{}, QueryStringParameters: map[string]string{}}
+	if u, err := url.Parse(s.URL); err == nil {
+		ev.Path = u.Path
+		for k, vs := range u.Query() {
+			if len(vs) > 0 {
+				ev.QueryStringParameters[k] = vs[0]
+			}
+		}
+	}
+	for k, v := range s.Headers {
+		ev.Headers[strings.ToLower(k)] = v
+	}
+	return ev
 }

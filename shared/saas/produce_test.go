@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,11 +32,10 @@ const testKey = "TestAccessKey-0123456789"
 const testBudget = time.Minute
 
 type harness struct {
-	t     *testing.T
-	h     fgruntime.Handler
-	st    *store.Store
-	key   string
-	nonce atomic.Int64
+	t   *testing.T
+	h   fgruntime.Handler
+	st  *store.Store
+	key string
 }
 
 // newHarness builds the saas-produce handler over a fresh database with inline
@@ -65,14 +63,12 @@ func newHarnessOn(t *testing.T, st *store.Store, inline bool, keys kgsign.KeySet
 
 // request builds a correctly signed APIG request for body.
 func (h *harness) request(body string) events.APIGatewayProxyRequest {
-	nonce := fmt.Sprintf("nonce-%d-%d", time.Now().UnixNano(), h.nonce.Add(1))
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	sig := kgsign.V2Signature(kgsign.NewKey([]byte(h.key), "t"), nonce, ts, []byte(body))
-	return events.APIGatewayProxyRequest{
-		HTTPMethod: "POST", Path: "/saas/produce", Body: body,
-		QueryStringParameters: map[string]string{"signature": sig, "timestamp": ts, "nonce": nonce},
-		Headers:               map[string]string{"content-type": "application/json;charset=utf8"},
+	c := probe.Client{URL: "https://seller.example.com/saas/produce", Key: kgsign.NewKey([]byte(h.key), "t")}
+	s, err := c.Sign([]byte(body))
+	if err != nil {
+		h.t.Fatal(err)
 	}
+	return s.Event()
 }
 
 // do invokes the handler and checks the answer shape that every reply must have.
