@@ -1,8 +1,9 @@
 // Command bench builds every function as it is deployed and measures, in one run,
 // against the project's goals: each binary's cold start under the local
 // FunctionGraph emulator compared with a hello-world custom runtime, binary and zip
-// sizes, the billed duration of a signed queryInstance at 128 MB, and the local
-// throughput of signed queryInstance compared with the hello-world function. It
+// sizes, the billed duration of a signed queryInstance at 128 MB, the local
+// throughput of signed queryInstance compared with the hello-world function, and
+// the database round trips and time against the floor of every activity. It
 // prints a table and writes docs/bench-results.md (docs/performance.md explains the
 // figures).
 //
@@ -40,13 +41,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	warm := fs.Int("warm", 200, "warm queryInstance calls for the billed duration")
 	load := fs.Duration("load", 5*time.Second, "length of each throughput run")
 	conc := fs.Int("concurrency", 8, "concurrent clients and instances in the throughput runs")
+	calls := fs.Int("calls", 50, "calls of each activity for its round trips and ratio to the floor (negative: none)")
 	only := fs.String("only", "", "comma-separated functions to measure (default: every function)")
 	progress := fs.Bool("progress", false, "draw the progress bar even when stderr is not a terminal")
 	verbose := fs.Bool("v", false, "show go build's output")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	o := bench.Options{DSN: os.Getenv("DB_DSN"), Reps: *reps, Warm: *warm, Load: *load, Concurrency: *conc}
+	o := bench.Options{DSN: os.Getenv("DB_DSN"), Reps: *reps, Warm: *warm, Load: *load, Concurrency: *conc, Calls: *calls}
 	if *only != "" {
 		o.Only = strings.Split(*only, ",")
 	}

@@ -81,6 +81,10 @@ func run(addr string, instances int, verbose bool) error {
 	if stack.Market != nil {
 		fmt.Printf("  open API    %s (fake KooGallery open API: Query Order, mock orders)\n", stack.MarketURL)
 	}
+	for _, l := range stack.AlertsLabel() {
+		fmt.Printf("  alerts      %s\n", l)
+	}
+	fmt.Printf("              interface-monitor runs every 5 minutes; its alerts and recoveries print here\n")
 	fmt.Printf("Press Ctrl-C to stop.\n")
 
 	srv := localrun.NewServer(stack.Handler())

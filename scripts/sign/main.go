@@ -85,7 +85,7 @@ func signState(a probe.Answer) string {
 	switch {
 	case a.Header.Get("Body-Sign") == "":
 		return "missing"
-	case a.BodySignOK:
+	case a.BodySignOK():
 		return "valid"
 	}
 	return "does not verify with this key"

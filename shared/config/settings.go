@@ -84,6 +84,29 @@ const (
 	APIGSignatureSecret      = "APIG_SIGNATURE_SECRET"
 	APIGSignatureSkew        = "APIG_SIGNATURE_SKEW"
 	APIGAllowUnsignedPayload = "APIG_SIGNATURE_ALLOW_UNSIGNED_PAYLOAD"
+
+	// The interface monitor (interface-monitor, docs/monitoring.md).
+	MonitorName            = "MONITOR_NAME"
+	MonitorSaaSURL         = "MONITOR_SAAS_URL"
+	MonitorLicenseURL      = "MONITOR_LICENSE_URL"
+	MonitorKitURL          = "MONITOR_KIT_URL"
+	MonitorNotifyURL       = "MONITOR_NOTIFY_URL"
+	MonitorProbeOrderID    = "MONITOR_PROBE_ORDER_ID"
+	MonitorProbeBusinessID = "MONITOR_PROBE_BUSINESS_ID"
+	MonitorTimeout         = "MONITOR_TIMEOUT"
+	MonitorFailAfter       = "MONITOR_FAIL_AFTER"
+	MonitorCertWarnDays    = "MONITOR_CERT_WARN_DAYS"
+	MonitorJobAge          = "MONITOR_JOB_AGE"
+	MonitorDeadJobsMax     = "MONITOR_DEAD_JOBS_MAX"
+	MonitorProvisioningAge = "MONITOR_PROVISIONING_AGE"
+	MonitorNoncesMax       = "MONITOR_NONCES_MAX"
+	MonitorRunsKept        = "MONITOR_RUNS_KEPT"
+	MonitorSMNTopicURN     = "MONITOR_SMN_TOPIC_URN"
+	MonitorSMNEndpoint     = "MONITOR_SMN_ENDPOINT"
+	MonitorWebhookURL      = "MONITOR_WEBHOOK_URL"
+	MonitorWebhookFormat   = "MONITOR_WEBHOOK_FORMAT"
+	MonitorWebhookSecret   = "MONITOR_WEBHOOK_SECRET"
+	MonitorAllowHTTP       = "MONITOR_ALLOW_HTTP"
 )
 
 // Interface types that each have their own access key in the Seller Console.
@@ -130,6 +153,13 @@ var Settings = []Setting{
 	{Name: LicenseSigningKey, Secret: true}, {Name: LicenseFeatures}, {Name: LicenseQuota}, {Name: LicenseDeviceBound},
 	{Name: APIGSignatureKey}, {Name: APIGSignatureSecret, Secret: true}, {Name: APIGSignatureSkew},
 	{Name: APIGAllowUnsignedPayload},
+	{Name: MonitorName}, {Name: MonitorSaaSURL}, {Name: MonitorLicenseURL}, {Name: MonitorKitURL}, {Name: MonitorNotifyURL},
+	{Name: MonitorProbeOrderID}, {Name: MonitorProbeBusinessID}, {Name: MonitorTimeout}, {Name: MonitorFailAfter},
+	{Name: MonitorCertWarnDays}, {Name: MonitorJobAge}, {Name: MonitorDeadJobsMax}, {Name: MonitorProvisioningAge},
+	{Name: MonitorNoncesMax}, {Name: MonitorRunsKept}, {Name: MonitorSMNTopicURN}, {Name: MonitorSMNEndpoint},
+	// The robot webhook URL carries the robot's token (key=, access_token=).
+	{Name: MonitorWebhookURL, Secret: true}, {Name: MonitorWebhookFormat}, {Name: MonitorWebhookSecret, Secret: true},
+	{Name: MonitorAllowHTTP},
 }
 
 // SecretNames returns the names of the secret settings, each followed by its

@@ -40,11 +40,16 @@ type Decoder func(body []byte) (Operation, error)
 
 // NonceStore remembers nonces of verified requests.
 type NonceStore interface {
-	RememberNonce(ctx context.Context, scope, nonce string, expires time.Time) error
+	// RememberNonce stores a nonce (marketplace.ErrReplay when it is stored
+	// already); with purge > 0 it also deletes up to purge expired nonces, in the
+	// same round trip.
+	RememberNonce(ctx context.Context, scope, nonce string, expires time.Time, purge int) error
 	// ForgetNonce releases the nonce of a request whose operation failed.
 	ForgetNonce(ctx context.Context, scope, nonce string) error
-	PurgeNonces(ctx context.Context, limit int) (int64, error)
 }
+
+// purgeBatch is how many expired nonces a purging request deletes.
+const purgeBatch = 500
 
 // Scheme selects where a request carries its signature.
 type Scheme int
@@ -81,7 +86,8 @@ type Config struct {
 	Timeout  time.Duration // budget for the whole request; DefaultTimeout when zero
 	Logger   *slog.Logger
 	// PurgeEvery makes roughly one verified request in PurgeEvery also delete expired
-	// nonces; 0 disables it (a worker purges instead).
+	// nonces, in the round trip that stores its own; 0 disables it (the worker's
+	// timer purges too).
 	PurgeEvery int
 }
 
@@ -153,17 +159,16 @@ func (cfg *Config) serve(ctx context.Context, req events.APIGatewayProxyRequest,
 	}
 	t.activity = op.Name()
 	scope := NonceScope(v.Key)
-	if err := cfg.Nonces.RememberNonce(ctx, scope, v.Nonce, nonceExpiry(v, cfg.Verifier)); err != nil {
+	purge := 0
+	if cfg.PurgeEvery > 0 && rand.IntN(cfg.PurgeEvery) == 0 {
+		purge = purgeBatch
+	}
+	if err := cfg.Nonces.RememberNonce(ctx, scope, v.Nonce, nonceExpiry(v, cfg.Verifier), purge); err != nil {
 		t.reason, t.busy = err.Error(), errors.Is(err, marketplace.ErrBusy)
 		if errors.Is(err, marketplace.ErrReplay) {
 			return marketplace.NewResult(marketplace.AuthFailed, "authentication failed: nonce already used")
 		}
 		return marketplace.NewResult(marketplace.InternalError, "")
-	}
-	if cfg.PurgeEvery > 0 && rand.IntN(cfg.PurgeEvery) == 0 {
-		if _, err := cfg.Nonces.PurgeNonces(ctx, 500); err != nil {
-			cfg.Logger.Warn("purging nonces", "err", err)
-		}
 	}
 	// The nonce is taken before the operation runs, so that concurrent copies of a
 	// request cannot both run it. An operation that then fails with 000005 (a

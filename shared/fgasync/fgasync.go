@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/aksk"
-	"github.com/kgseller/kgseller/shared/fgruntime"
 )
 
 // Invoker starts asynchronous invocations of one function.
@@ -80,10 +79,7 @@ func (i *Invoker) Invoke(ctx context.Context, payload []byte) error {
 	if err != nil {
 		return err
 	}
-	cred := i.Credentials
-	if inv, ok := fgruntime.InvocationFrom(ctx); ok && inv.Agency.Valid() {
-		cred = aksk.Credentials{AK: inv.Agency.AccessKey, SK: inv.Agency.SecretKey, SecurityToken: inv.Agency.SecurityToken}
-	}
+	cred := aksk.ForInvocation(ctx, i.Credentials)
 	now := time.Now
 	if i.Now != nil {
 		now = i.Now

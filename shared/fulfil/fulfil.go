@@ -26,9 +26,9 @@ type Handler struct {
 	// Run does the work. It returns what to record together with the job's end
 	// (nil when there is nothing to record) or an error: a *provision.Permanent error
 	// buries the job at once, any other error is retried with backoff.
-	Run func(ctx context.Context, job store.Job) (store.TxFunc, error)
+	Run func(ctx context.Context, job store.Job) (store.Effect, error)
 	// Dead, when set, returns what to record when the job is buried.
-	Dead func(job store.Job, cause error) store.TxFunc
+	Dead func(job store.Job, cause error) store.Effect
 }
 
 // Runner executes jobs. The zero values of the tuning fields are sensible.
@@ -136,6 +136,17 @@ func (r *Runner) Run(ctx context.Context, jobID int64) (Outcome, error) {
 	return r.execute(ctx, job)
 }
 
+// RunInline runs a job in the request that committed it (FULFIL_MODE=inline) and
+// reports whether the job ended, done or dead, so that the caller reads again what
+// it changed. A failure is logged: the job stays committed for a later run.
+func (r *Runner) RunInline(ctx context.Context, jobID int64) bool {
+	out, err := r.Run(ctx, jobID)
+	if err != nil {
+		r.Logger.Warn("inline fulfilment", "job", jobID, "err", err)
+	}
+	return out == Done || out == Dead
+}
+
 // RunDue executes up to limit due jobs, one after another, and reports how many
 // reached each outcome.
 func (r *Runner) RunDue(ctx context.Context, limit int) (map[Outcome]int, error) {
@@ -190,7 +201,7 @@ func (r *Runner) fail(ctx context.Context, job store.Job, h Handler, cause error
 		return Retry, nil
 	}
 	r.Logger.Error("job dead", "job", job.ID, "kind", job.Kind, "attempts", job.Attempts, "err", msg)
-	var apply store.TxFunc
+	var apply store.Effect
 	if h.Dead != nil {
 		apply = h.Dead(job, cause)
 	}
@@ -233,7 +244,7 @@ func (d Instances) Handlers() map[string]Handler {
 		}
 		return provision.Request{Kind: job.Kind, Key: job.Key, Instance: inst, Payload: payload(job)}, nil
 	}
-	notify := Handler{Run: func(ctx context.Context, job store.Job) (store.TxFunc, error) {
+	notify := Handler{Run: func(ctx context.Context, job store.Job) (store.Effect, error) {
 		req, err := request(ctx, job)
 		if err != nil {
 			return nil, err
@@ -252,7 +263,7 @@ func (d Instances) Handlers() map[string]Handler {
 	}}
 	return map[string]Handler{
 		marketplace.JobProvision: {
-			Run: func(ctx context.Context, job store.Job) (store.TxFunc, error) {
+			Run: func(ctx context.Context, job store.Job) (store.Effect, error) {
 				req, err := request(ctx, job)
 				if err != nil {
 					return nil, err
@@ -275,7 +286,7 @@ func (d Instances) Handlers() map[string]Handler {
 				}
 				return store.ActivateInstance(req.Instance.InstanceID, *app, sealed), nil
 			},
-			Dead: func(job store.Job, cause error) store.TxFunc {
+			Dead: func(job store.Job, cause error) store.Effect {
 				code, reason := marketplace.InternalError, "provisioning failed"
 				if perm, ok := provision.IsPermanent(cause); ok {
 					code, reason = perm.Code, perm.Reason

@@ -67,7 +67,9 @@ func later(s *store.Store, d time.Duration) *store.Store {
 func TestRetryThenSucceed(t *testing.T) {
 	s, _ := dbtest.Open(t)
 	p := &flaky{Static: provision.Static{FrontEndURL: "https://a/{instanceId}"}, failFirst: 2}
-	r := &fulfil.Runner{Store: s, Handlers: fulfil.Instances{Store: s, Provisioner: p}.Handlers(), Logger: quiet(), BaseDelay: time.Second, MaxDelay: 4 * time.Second}
+	// Backoffs of ten minutes and more: the job cannot become due between two
+	// runs however slow the machine, and a clock hours ahead makes it due.
+	r := &fulfil.Runner{Store: s, Handlers: fulfil.Instances{Store: s, Provisioner: p}.Handlers(), Logger: quiet(), BaseDelay: 10 * time.Minute, MaxDelay: 40 * time.Minute}
 	id := newJob(t, s, "i-retry")
 	ctx := context.Background()
 	if out, err := r.Run(ctx, id); out != fulfil.Retry || err != nil {
@@ -81,11 +83,11 @@ func TestRetryThenSucceed(t *testing.T) {
 	if job.LastError.String == "" || job.NextRunAt.Before(time.Now()) {
 		t.Fatalf("after a failure: last_error %q next %v", job.LastError.String, job.NextRunAt)
 	}
-	r.Store = later(s, time.Minute)
+	r.Store = later(s, time.Hour)
 	if out, _ := r.Run(ctx, id); out != fulfil.Retry {
 		t.Fatalf("second run: %s", out)
 	}
-	r.Store = later(s, 2*time.Minute)
+	r.Store = later(s, 2*time.Hour)
 	if out, err := r.Run(ctx, id); out != fulfil.Done || err != nil {
 		t.Fatalf("third run: %s %v", out, err)
 	}
@@ -228,11 +230,13 @@ func TestOrderQueryFailuresRetriedThenDead(t *testing.T) {
 	fake := fakemkt.New("AK", "SK")
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
-	client, err := openapi.New(openapi.Options{Endpoint: srv.URL, AK: "AK", SK: "SK", Timeout: 300 * time.Millisecond})
+	// The stalled call outlasts any client timeout; the others answer at once, well
+	// within the 3 s even on a busy machine.
+	client, err := openapi.New(openapi.Options{Endpoint: srv.URL, AK: "AK", SK: "SK", Timeout: 3 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.Fail(openapi.QueryOrderPath, fakemkt.Fault{Status: 503}, fakemkt.Fault{Delay: 2 * time.Second}, fakemkt.Fault{Status: 500})
+	fake.Fail(openapi.QueryOrderPath, fakemkt.Fault{Status: 503}, fakemkt.Fault{Delay: time.Hour}, fakemkt.Fault{Status: 500})
 	p := &flaky{Static: provision.Static{FrontEndURL: "https://a/{instanceId}"}}
 	r := &fulfil.Runner{Store: s, Handlers: fulfil.Instances{Store: s, Provisioner: p, Orders: client}.Handlers(), Logger: quiet(),
 		MaxAttempts: 3, BaseDelay: time.Second, MaxDelay: time.Minute}

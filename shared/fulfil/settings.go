@@ -52,14 +52,16 @@ func InstanceJobs(l *config.Loader, _ *slog.Logger) func(*store.Store) map[strin
 }
 
 // Handoff reads FULFIL_MODE and returns, for the store once it is open, the
-// function an endpoint calls with each job it commits:
+// function an endpoint calls with each job it commits, which reports whether the
+// job ran (to its end) in the request:
 //   - async (the default when FULFIL_WORKER_URN is set) starts an asynchronous
-//     invocation of fulfil-worker;
+//     invocation of fulfil-worker, which costs the request that API call and no
+//     database round trip, and reports false: the job cannot have run yet;
 //   - timer leaves the job to the worker's timer trigger (nil);
 //   - inline runs the job in the request, with the endpoint's job families (read
 //     only in this mode), for setups without a worker.
-func Handoff(l *config.Loader, logger *slog.Logger, families ...Family) func(*store.Store) func(context.Context, int64) {
-	none := func(*store.Store) func(context.Context, int64) { return nil }
+func Handoff(l *config.Loader, logger *slog.Logger, families ...Family) func(*store.Store) func(context.Context, int64) bool {
+	none := func(*store.Store) func(context.Context, int64) bool { return nil }
 	urn := l.String(config.FulfilWorkerURN, "")
 	def := "timer"
 	if urn != "" {
@@ -72,18 +74,14 @@ func Handoff(l *config.Loader, logger *slog.Logger, families ...Family) func(*st
 		for i, f := range families {
 			builders[i] = f(l, logger)
 		}
-		return func(st *store.Store) func(context.Context, int64) {
+		return func(st *store.Store) func(context.Context, int64) bool {
 			maps := make([]map[string]Handler, len(builders))
 			for i, b := range builders {
 				maps[i] = b(st)
 			}
 			r := run
 			r.Store, r.Handlers = st, Merge(maps...)
-			return func(ctx context.Context, jobID int64) {
-				if _, err := r.Run(ctx, jobID); err != nil {
-					logger.Warn("inline fulfilment", "job", jobID, "err", err)
-				}
-			}
+			return r.RunInline
 		}
 	case "async":
 		if urn == "" {
@@ -97,7 +95,7 @@ func Handoff(l *config.Loader, logger *slog.Logger, families ...Family) func(*st
 			l.Invalid(config.FulfilWorkerURN, "is not a function URN")
 			return none
 		}
-		kick := func(ctx context.Context, jobID int64) {
+		kick := func(ctx context.Context, jobID int64) bool {
 			// Best effort: the job is committed, and the timer trigger runs it if this
 			// invocation is lost.
 			ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -105,8 +103,9 @@ func Handoff(l *config.Loader, logger *slog.Logger, families ...Family) func(*st
 			if err := inv.Invoke(ctx, []byte(`{"jobId":`+strconv.FormatInt(jobID, 10)+`}`)); err != nil {
 				logger.Warn("starting the worker failed; the timer will run the job", "job", jobID, "err", err)
 			}
+			return false
 		}
-		return func(*store.Store) func(context.Context, int64) { return kick }
+		return func(*store.Store) func(context.Context, int64) bool { return kick }
 	default:
 		return none
 	}

@@ -1,17 +1,17 @@
 package kit_test
 
 import (
+	"context"
 	"crypto"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
 	"github.com/kgseller/kgseller/shared/kit"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
+	"github.com/kgseller/kgseller/shared/tools/rtbench"
 )
 
 // Round trips of a Kit call on one connection, as a function instance serves it:
@@ -101,28 +101,36 @@ func TestKitRoundTrips(t *testing.T) {
 	}
 }
 
-// benchKit sends the requests through the handler, one per op, on one counted
-// connection and with the production budget: every answer must be 000000. It
-// reports round trips per op.
-func benchKit(b *testing.B, iface string, body func(i int) string) {
+// benchKit measures a Kit call as shared/tools/rtbench measures every activity:
+// b.N calls through the handler, one per op, on one counted connection and with
+// the production budget (4 s), each answering 000000 in 2 round trips and 2
+// statements (the nonce; the call's writes, one multi-row statement), and after
+// each its floor: its SQL sent again raw for the twin tenant or application that
+// body names, which seed prepares in the same state. It reports rt/op, stmt/op
+// and x-floor.
+func benchKit(b *testing.B, name, iface string, seed []string, body func(i int) (string, rtbench.Twin)) {
 	c := &dbtest.Counter{}
-	h := newHarnessOn(b, dbtest.OpenCounted(b, c), 0)
-	reqs := make([]events.APIGatewayProxyRequest, b.N)
-	for i := range reqs {
-		reqs[i] = h.signed(iface, body(i), kitKey, false)
-	}
-	var trips int64
-	b.ResetTimer()
-	for i := range reqs {
-		before := c.RoundTrips()
-		if code, msg := h.do(iface, reqs[i]); code != "000000" {
-			b.Fatalf("%s, op %d: %s %q (%s)", iface, i, code, msg, dbtest.Engine())
+	env := &rtbench.Env{Store: dbtest.OpenCounted(b, c), Counter: c}
+	cat := rtbench.NewCatalogue(env)
+	ctx := context.Background()
+	for _, s := range seed {
+		call := cat.KitCall(iface, s, rtbench.Twin{})
+		if err := call.Run(ctx); err != nil {
+			b.Fatal(err)
 		}
-		trips += c.RoundTrips() - before
+		if code, err := call.Result(); err != nil || code != "000000" {
+			b.Fatalf("seeding %s: %s %v (%s)", iface, code, err, dbtest.Engine())
+		}
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(trips)/float64(b.N), "rt/op")
+	rtbench.Bench(b, env, rtbench.Activity{Family: "kit", Name: name, Want: "000000", Trips: targetKitCall, Statements: targetKitCall,
+		Prepare: func(_ context.Context, i int) (rtbench.Call, error) {
+			text, twin := body(i)
+			return cat.KitCall(iface, text, twin), nil
+		}})
 }
+
+// twin maps a call's tenant (or application) to its twin's, of equal length.
+func twin(from, to string) rtbench.Twin { return rtbench.Twin{Strings: map[string]string{from: to}} }
 
 // BenchmarkAllOrgSync10000: a full sync of 10,000 departments, for a new tenant
 // each time (inserts) and for one tenant whose every department was renamed
@@ -130,14 +138,17 @@ func benchKit(b *testing.B, iface string, body func(i int) string) {
 func BenchmarkAllOrgSync10000(b *testing.B) {
 	run := time.Now().UnixNano()
 	b.Run("new", func(b *testing.B) {
-		benchKit(b, "allOrgSync", func(i int) string {
-			return strings.Replace(orgBody(orgList(kit.MaxOrgs)), `"t-1"`, fmt.Sprintf(`"t-%d-%d"`, run, i), 1)
+		benchKit(b, "allOrgSync, 10,000 new departments", "allOrgSync", nil, func(i int) (string, rtbench.Twin) {
+			id := fmt.Sprintf("t-%d-%d", run, i)
+			return strings.Replace(orgBody(orgList(kit.MaxOrgs)), `"t-1"`, `"`+id+`a"`, 1), twin(id+"a", id+"b")
 		})
 	})
 	b.Run("renamed", func(b *testing.B) {
-		benchKit(b, "allOrgSync", func(i int) string {
-			return strings.ReplaceAll(orgBody(orgList(kit.MaxOrgs)), `"部门 `, fmt.Sprintf(`"部门 r%d `, i))
-		})
+		base := orgBody(orgList(kit.MaxOrgs))
+		benchKit(b, "allOrgSync, 10,000 departments renamed", "allOrgSync", []string{base, strings.Replace(base, `"t-1"`, `"t-2"`, 1)},
+			func(i int) (string, rtbench.Twin) {
+				return strings.ReplaceAll(base, `"部门 `, fmt.Sprintf(`"部门 r%d `, i)), twin("t-1", "t-2")
+			})
 	})
 }
 
@@ -146,13 +157,16 @@ func BenchmarkAllOrgSync10000(b *testing.B) {
 func BenchmarkAuthSync500(b *testing.B) {
 	run := time.Now().UnixNano()
 	b.Run("add", func(b *testing.B) {
-		benchKit(b, "authSync", func(i int) string {
-			return strings.Replace(authBody(1, userList(kit.MaxUsers, "")), `"app-1"`, fmt.Sprintf(`"app-%d-%d"`, run, i), 1)
+		benchKit(b, "authSync, 500 new users", "authSync", nil, func(i int) (string, rtbench.Twin) {
+			id := fmt.Sprintf("app-%d-%d", run, i)
+			return strings.Replace(authBody(1, userList(kit.MaxUsers, "")), `"app-1"`, `"`+id+`a"`, 1), twin(id+"a", id+"b")
 		})
 	})
 	b.Run("modify", func(b *testing.B) {
-		benchKit(b, "authSync", func(i int) string {
-			return authBody(2, userList(kit.MaxUsers, fmt.Sprintf(`,"workPlace":"site %d"`, i)))
-		})
+		base := authBody(1, userList(kit.MaxUsers, ""))
+		benchKit(b, "authSync, 500 users modified", "authSync", []string{base, strings.Replace(base, `"app-1"`, `"app-2"`, 1)},
+			func(i int) (string, rtbench.Twin) {
+				return authBody(2, userList(kit.MaxUsers, fmt.Sprintf(`,"workPlace":"site %d"`, i))), twin("app-1", "app-2")
+			})
 	})
 }

@@ -9,8 +9,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jmoiron/sqlx"
-
 	"github.com/kgseller/kgseller/shared/fulfil"
 	"github.com/kgseller/kgseller/shared/licensefile"
 	"github.com/kgseller/kgseller/shared/marketplace"
@@ -50,7 +48,7 @@ func permanent(reason string) error {
 	return &provision.Permanent{Code: marketplace.InternalError, Reason: reason}
 }
 
-func (j Jobs) issue(ctx context.Context, job store.Job) (store.TxFunc, error) {
+func (j Jobs) issue(ctx context.Context, job store.Job) (store.Effect, error) {
 	var ref struct {
 		LicenseID int64 `json:"licenseId"`
 	}
@@ -66,14 +64,10 @@ func (j Jobs) issue(ctx context.Context, job store.Job) (store.TxFunc, error) {
 	}
 	// An uploaded license runs again only when a repeated getLicenseAsync asked for
 	// it: its stored document is uploaded again, never remade.
-	var apply []store.TxFunc
+	var effect store.Effect
 	if lic.Document == nil {
-		var details store.TxFunc
-		if lic, details, err = j.makeDocument(ctx, lic); err != nil {
+		if lic, effect, err = j.makeDocument(ctx, lic); err != nil {
 			return nil, err
-		}
-		if details != nil {
-			apply = append(apply, details)
 		}
 	}
 	if j.Uploader == nil {
@@ -86,15 +80,14 @@ func (j Jobs) issue(ctx context.Context, job store.Job) (store.TxFunc, error) {
 		}
 		return nil, permanent(fmt.Sprintf("uploading license %d: %v", lic.ID, err))
 	}
-	apply = append(apply, store.RecordLicenseUpload(store.LicenseUpload{
+	return append(effect, store.RecordLicenseUpload(store.LicenseUpload{
 		LicenseID: lic.ID, EventID: lic.EventID, FileName: up.FileName, SHA256: up.SHA256, AnswerCode: up.AnswerCode,
-	}))
-	return chain(apply...), nil
+	})...), nil
 }
 
 // makeDocument builds, signs and stores the license document; the stored one wins
 // if another run stored it first. It also returns the order details to record.
-func (j Jobs) makeDocument(ctx context.Context, lic store.License) (store.License, store.TxFunc, error) {
+func (j Jobs) makeDocument(ctx context.Context, lic store.License) (store.License, store.Effect, error) {
 	if j.Signer == nil {
 		return lic, nil, errors.New("KG_LICENSE_SIGNING_KEY is not configured")
 	}
@@ -115,7 +108,7 @@ func (j Jobs) makeDocument(ctx context.Context, lic store.License) (store.Licens
 		t := lic.ExpireTime.UTC()
 		p.ExpireTime = &t
 	}
-	var details store.TxFunc
+	var details store.Effect
 	if j.Orders != nil {
 		o, err := j.Orders.QueryOrder(ctx, inst.OrderID, inst.OrderLineID)
 		if err != nil {
@@ -156,16 +149,4 @@ func (j Jobs) features(p licensefile.Product) []string {
 func LicenseID(lic store.License) string {
 	sum := sha256.Sum256([]byte(lic.EventID + "\x00" + lic.FingerprintKey))
 	return "LIC-" + hex.EncodeToString(sum[:12])
-}
-
-// chain applies several TxFuncs in order.
-func chain(fs ...store.TxFunc) store.TxFunc {
-	return func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
-		for _, f := range fs {
-			if err := f(ctx, tx, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
 }

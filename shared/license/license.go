@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,8 +55,9 @@ type Service struct {
 	Quota int
 	// DeviceBound makes deviceFingerprint mandatory (000903 without it).
 	DeviceBound bool
-	// Fulfil, when set, runs a job right after the change that wrote it commits.
-	Fulfil func(ctx context.Context, jobID int64)
+	// Fulfil, when set, hands a job on right after the change that wrote it
+	// commits, and reports whether the job ran in the request (FULFIL_MODE=inline).
+	Fulfil func(ctx context.Context, jobID int64) (ran bool)
 }
 
 var bad = reqbody.Bad
@@ -205,25 +207,21 @@ func (op *getLicenseOp) Name() string { return "getLicenseAsync" }
 // that the marketplace has it (for a debug event, that it is made).
 func (op *getLicenseOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	st := op.s.Store
-	lic, err := st.LicenseByEvent(ctx, op.eventID, store.FingerprintKey(op.fingerprint))
-	if err == nil {
-		return op.s.answerRepeat(ctx, lic)
-	}
-	if !errors.Is(err, store.ErrNotFound) {
+	look, err := st.LookupLicense(ctx, op.eventID, op.fingerprint, op.instanceID)
+	if err != nil {
 		return nil, err
+	}
+	if look.License != nil {
+		return op.s.answerRepeat(ctx, *look.License, look.JobID, look.JobState)
 	}
 	if op.s.DeviceBound && op.fingerprint == "" {
 		return marketplace.NewResult(CodeFingerprintMissing, "deviceFingerprint is required for this product"), nil
 	}
-	inst, err := st.Instance(ctx, op.instanceID)
-	if errors.Is(err, store.ErrNotFound) {
+	if look.Instance == nil {
 		return marketplace.NewResult(marketplace.InstanceNotFound, "instance does not exist"), nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	if refusal, err := op.checkOrder(ctx, inst); err != nil || refusal != nil {
-		return refusal, err
+	if refusal := op.checkOrder(*look.Instance, look.Details); refusal != nil {
+		return refusal, nil
 	}
 	res, err := st.CreateLicense(ctx, store.License{
 		EventID: op.eventID, DeviceFingerprint: op.fingerprint, InstanceID: op.instanceID,
@@ -236,11 +234,11 @@ func (op *getLicenseOp) Run(ctx context.Context) (marketplace.Reply, error) {
 		return nil, err
 	}
 	if !res.New {
-		return op.s.answerRepeat(ctx, res.License)
+		// A concurrent call created it first; its job is not known here.
+		return op.s.answerRepeat(ctx, res.License, 0, "")
 	}
-	lic = res.License
-	if res.JobID != 0 && op.s.Fulfil != nil {
-		op.s.Fulfil(ctx, res.JobID)
+	lic := res.License
+	if op.s.fulfil(ctx, res.JobID) {
 		if fresh, err := st.License(ctx, lic.ID); err == nil {
 			lic = fresh
 		}
@@ -248,58 +246,68 @@ func (op *getLicenseOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	return answer(lic), nil
 }
 
+// fulfil hands a job on and reports whether it ran in the request, so that what
+// it changed is read again only then.
+func (s *Service) fulfil(ctx context.Context, jobID int64) bool {
+	return s.Fulfil != nil && jobID != 0 && s.Fulfil(ctx, jobID)
+}
+
 // checkOrder applies the rules that depend on the instance's order: its expiry
-// (set by a renewal, or recorded from Query Order) bounds the license, and a period
-// order requires expireTime. Rules whose facts are not known yet are not applied.
-// A frozen or released instance gets no new license, except in a debug call: the
-// marketplace replays its saved debug cases in any order, so the debug instance may
-// have been frozen or released by an earlier case, and every case must pass.
-func (op *getLicenseOp) checkOrder(ctx context.Context, inst marketplace.Instance) (marketplace.Reply, error) {
+// (set by a renewal, or recorded from Query Order, details) bounds the license,
+// and a period order requires expireTime. Rules whose facts are not known yet are
+// not applied. A frozen or released instance gets no new license, except in a
+// debug call: the marketplace replays its saved debug cases in any order, so the
+// debug instance may have been frozen or released by an earlier case, and every
+// case must pass.
+func (op *getLicenseOp) checkOrder(inst marketplace.Instance, d *store.OrderDetails) marketplace.Reply {
 	if !op.test && (inst.Status == marketplace.Released || inst.Status == marketplace.Frozen) {
-		return marketplace.NewResult(CodeOutsideValidity, "the instance is "+strings.ToLower(string(inst.Status))), nil
+		return marketplace.NewResult(CodeOutsideValidity, "the instance is "+strings.ToLower(string(inst.Status)))
 	}
 	var orderExpiry *time.Time
 	period := inst.ExpireTime != nil
 	if inst.ExpireTime != nil {
 		orderExpiry = inst.ExpireTime
 	}
-	d, err := op.s.Store.OrderDetailsFor(ctx, inst.OrderID, inst.OrderLineID)
-	switch {
-	case err == nil:
+	if d != nil {
 		period = period || d.ChargingMode == "PERIOD"
 		if orderExpiry == nil && d.ExpireTime.Valid {
 			orderExpiry = &d.ExpireTime.Time
 		}
-	case !errors.Is(err, store.ErrNotFound):
-		return nil, err
 	}
 	if period && op.expire == nil {
-		return marketplace.NewResult(CodeExpireRequired, "expireTime is required for a period license"), nil
+		return marketplace.NewResult(CodeExpireRequired, "expireTime is required for a period license")
 	}
 	if orderExpiry != nil {
 		if op.effective.After(*orderExpiry) || (op.expire != nil && op.expire.After(orderExpiry.Add(expireSlack))) {
-			return marketplace.NewResult(CodeOutsideValidity, "the license is outside the order's validity window"), nil
+			return marketplace.NewResult(CodeOutsideValidity, "the license is outside the order's validity window")
 		}
 	}
-	return nil, nil
+	return nil
 }
 
-// answerRepeat answers for a license that exists. A license whose job gave up is
-// given a new start: the marketplace's retries are what keep it going. A license
-// already uploaded is uploaded again, the same stored document under the same
-// eventId: the marketplace resends a request when it did not get the license, and
-// the guide asks for the license created before ("返回之前成功创建的License即可").
-func (s *Service) answerRepeat(ctx context.Context, lic store.License) (marketplace.Reply, error) {
+// answerRepeat answers for a license that exists, whose job (jobID, in jobState;
+// 0 when not known) was read with it. A license whose job gave up is given a new
+// start: the marketplace's retries are what keep it going. A license already
+// uploaded is uploaded again, the same stored document under the same eventId:
+// the marketplace resends a request when it did not get the license, and the
+// guide asks for the license created before ("返回之前成功创建的License即可").
+func (s *Service) answerRepeat(ctx context.Context, lic store.License, jobID int64, jobState string) (marketplace.Reply, error) {
 	states := []string{store.JobDead}
 	if lic.State == store.LicenseUploaded {
 		states = append(states, store.JobDone)
 	}
-	id, rerun, err := s.Store.RerunJob(ctx, store.LicenseJobKey(lic.ID), states...)
+	var rerun bool
+	var err error
+	switch {
+	case jobID == 0:
+		jobID, rerun, err = s.Store.RerunJob(ctx, store.LicenseJobKey(lic.ID), states...)
+	case slices.Contains(states, jobState):
+		rerun, err = s.Store.RerunJobID(ctx, jobID, states...)
+	}
 	if err != nil {
 		return nil, err
 	}
-	if rerun && s.Fulfil != nil {
-		s.Fulfil(ctx, id)
+	if rerun && s.fulfil(ctx, jobID) {
 		if fresh, err := s.Store.License(ctx, lic.ID); err == nil {
 			lic = fresh
 		}
@@ -324,7 +332,7 @@ func (op *refreshCodeOp) Name() string { return "refreshLicenseCode" }
 // Run sets the code's expiry for the order; repeats and released codes answer
 // 000000 without changing anything.
 func (op *refreshCodeOp) Run(ctx context.Context) (marketplace.Reply, error) {
-	if _, err := op.s.Store.RefreshLicenseCode(ctx, op.r); err != nil {
+	if err := op.s.Store.RefreshLicenseCode(ctx, op.r); err != nil {
 		return nil, err
 	}
 	return marketplace.NewResult(marketplace.Success, ""), nil
@@ -340,7 +348,7 @@ type codeStatusOp struct {
 func (op *codeStatusOp) Name() string { return "updateLicenseCodeStatus" }
 
 func (op *codeStatusOp) Run(ctx context.Context) (marketplace.Reply, error) {
-	if _, err := op.s.Store.SetLicenseCodeStatus(ctx, op.code, op.target, op.test); err != nil {
+	if err := op.s.Store.SetLicenseCodeStatus(ctx, op.code, op.target, op.test); err != nil {
 		return nil, err
 	}
 	return marketplace.NewResult(marketplace.Success, ""), nil
@@ -355,7 +363,7 @@ type releaseCodeOp struct {
 func (op *releaseCodeOp) Name() string { return "releaseLicenseCode" }
 
 func (op *releaseCodeOp) Run(ctx context.Context) (marketplace.Reply, error) {
-	if _, err := op.s.Store.ReleaseLicenseCode(ctx, op.code, op.orderID, op.orderLineID, op.test); err != nil {
+	if err := op.s.Store.ReleaseLicenseCode(ctx, op.code, op.orderID, op.orderLineID, op.test); err != nil {
 		return nil, err
 	}
 	return marketplace.NewResult(marketplace.Success, ""), nil

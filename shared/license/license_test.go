@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -27,6 +26,7 @@ import (
 	"github.com/kgseller/kgseller/shared/license"
 	"github.com/kgseller/kgseller/shared/licensefile"
 	"github.com/kgseller/kgseller/shared/openapi"
+	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/saas"
 	"github.com/kgseller/kgseller/shared/store"
@@ -50,7 +50,25 @@ type harness struct {
 	svc    *license.Service
 	signer *licensefile.Signer
 	upl    license.Uploader
-	nonce  atomic.Int64
+	gate   *gatedUploader
+}
+
+// gatedUploader holds each upload until its gate is open (always, unless a test
+// closes it), so that a test can order uploads after other requests.
+type gatedUploader struct {
+	next license.Uploader
+	wait atomic.Pointer[chan struct{}]
+}
+
+func (g *gatedUploader) Upload(ctx context.Context, eventID, fileName string, content []byte) (license.Uploaded, error) {
+	if w := g.wait.Load(); w != nil {
+		select {
+		case <-*w:
+		case <-ctx.Done():
+			return license.Uploaded{}, ctx.Err()
+		}
+	}
+	return g.next.Upload(ctx, eventID, fileName, content)
 }
 
 func (h *harness) uploader() license.Uploader { return h.upl }
@@ -77,22 +95,23 @@ func newHarness(t *testing.T, inline bool, tune func(*license.Service)) *harness
 	signer := licensefile.NewSigner(ed25519.NewKeyFromSeed(seed))
 	prov := provision.Static{FrontEndURL: "https://app.example.com/i/{instanceId}"}
 	upl := license.EventFiles{Client: mc}
-	jobs := license.Jobs{Store: st, Orders: orders, Signer: signer, Uploader: upl,
+	gate := &gatedUploader{next: upl}
+	jobs := license.Jobs{Store: st, Orders: orders, Signer: signer, Uploader: gate,
 		Features: map[string][]string{"*": {"basic"}, "sku-period": {"basic", "pro"}}}
 	run := &fulfil.Runner{Store: st, Logger: quiet(), BaseDelay: time.Millisecond, MaxDelay: time.Millisecond,
 		Handlers: fulfil.Merge(fulfil.Instances{Store: st, Provisioner: prov}.Handlers(), jobs.Handlers())}
 	instances := &saas.Service{Store: st, Provisioner: prov}
 	svc := &license.Service{Store: st, Instances: instances.Decode}
 	if inline {
-		f := func(ctx context.Context, id int64) { _, _ = run.Run(ctx, id) }
-		instances.Fulfil, svc.Fulfil = f, f
+		instances.Fulfil, svc.Fulfil = run.RunInline, run.RunInline
 	}
 	if tune != nil {
 		tune(svc)
 	}
+	// The budget is a guard against a hang, not a bound a busy machine could miss.
 	handler := endpoint.Handler(endpoint.Config{Scope: "license", Verifier: &kgsign.Verifier{Keys: kgsign.MustKeySet(testKey)},
-		Nonces: st, Decode: svc.Decode, Logger: quiet()})
-	h := &harness{t: t, st: st, fake: fake, run: run, svc: svc, signer: signer, upl: upl}
+		Nonces: st, Decode: svc.Decode, Logger: quiet(), Timeout: time.Minute})
+	h := &harness{t: t, st: st, fake: fake, run: run, svc: svc, signer: signer, upl: upl, gate: gate}
 	h.h = func(req events.APIGatewayProxyRequest) map[string]any {
 		t.Helper()
 		resp, err := handler(context.Background(), req)
@@ -105,11 +124,12 @@ func newHarness(t *testing.T, inline bool, tune func(*license.Service)) *harness
 }
 
 func (h *harness) request(key, body string) events.APIGatewayProxyRequest {
-	nonce := fmt.Sprintf("n-%d-%d", time.Now().UnixNano(), h.nonce.Add(1))
-	ts := strconv.FormatInt(time.Now().UnixMilli(), 10)
-	sig := kgsign.V2Signature(kgsign.NewKey([]byte(key), "t"), nonce, ts, []byte(body))
-	return events.APIGatewayProxyRequest{HTTPMethod: "POST", Path: "/license/produce", Body: body,
-		QueryStringParameters: map[string]string{"signature": sig, "timestamp": ts, "nonce": nonce}}
+	c := probe.Client{URL: "https://seller.example.com/license/produce", Key: kgsign.NewKey([]byte(key), "t")}
+	s, err := c.Sign([]byte(body))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return s.Event()
 }
 
 func (h *harness) call(body string) map[string]any {
@@ -119,7 +139,7 @@ func (h *harness) call(body string) map[string]any {
 
 func checkShape(t *testing.T, resp events.APIGatewayProxyResponse) map[string]any {
 	t.Helper()
-	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(testKey), "t"))
+	m, err := probe.CheckEvent(resp, kgsign.NewKey([]byte(testKey), "t"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,21 +266,39 @@ func TestSameEventConcurrently(t *testing.T) {
 }
 
 // TestSameEventConcurrentlyInline: with the job run in the request, concurrent
-// duplicates still make one license and one upload.
+// duplicates still make one license and one upload. The upload is held until every
+// duplicate but the one running the job has answered: a duplicate arriving after
+// the upload is a resend, which uploads the license again by design
+// (TestRepeatUploadsTheSameLicense).
 func TestSameEventConcurrentlyInline(t *testing.T) {
 	h := newHarness(t, true, nil)
 	inst := h.newInstance("CS-INLINE")
 	body := getLicense(inst, "EVT-CONC-2", "fp-1")
+	open := make(chan struct{})
+	h.gate.wait.Store(&open)
 	var wg sync.WaitGroup
 	codes := make([]string, 20)
+	answered := make(chan struct{}, len(codes))
 	for i := range codes {
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
 			codes[i] = code(h.call(body))
+			answered <- struct{}{}
 		}(i)
 	}
+	// One request runs the job and waits at the upload; the others answer first.
+	hang := time.After(time.Minute)
+	for i := 0; i < len(codes)-1; i++ {
+		select {
+		case <-answered:
+		case <-hang:
+			t.Fatalf("only %d of %d duplicates answered within a minute while the upload was held", i, len(codes)-1)
+		}
+	}
+	close(open)
 	wg.Wait()
+	h.gate.wait.Store(nil)
 	for _, c := range codes {
 		if c != "000000" && c != "000004" {
 			t.Fatalf("answers %v", codes)

@@ -32,8 +32,9 @@ const (
 // Service holds what the endpoint needs.
 type Service struct {
 	Store *store.Store
-	// Fulfil, when set, runs the query job right after the notice commits.
-	Fulfil func(ctx context.Context, jobID int64)
+	// Fulfil, when set, hands the query job on right after the notice commits
+	// (fulfil.Handoff); what it reports is not needed here.
+	Fulfil func(ctx context.Context, jobID int64) (ran bool)
 }
 
 var bad = reqbody.Bad
@@ -93,7 +94,7 @@ func (j Jobs) Handlers() map[string]fulfil.Handler {
 	return map[string]fulfil.Handler{JobQuery: {Run: j.query}}
 }
 
-func (j Jobs) query(ctx context.Context, job store.Job) (store.TxFunc, error) {
+func (j Jobs) query(ctx context.Context, job store.Job) (store.Effect, error) {
 	var ref struct {
 		OrderID     string `json:"orderId"`
 		OrderLineID string `json:"orderLineId"`

@@ -1,15 +1,16 @@
 // Package probe calls a production interface the way the marketplace does: it
 // signs each body (V2 query signature or Kit x-sign headers) with a fresh nonce and
-// timestamp, and checks the answer's shape and Body-Sign. The signing tool, the
-// marketplace simulator and the integration tests share it.
+// timestamp, and checks the answer's shape and Body-Sign (check.go) and its
+// documented fields (fields.go). The signing tool, the marketplace simulator, the
+// interface monitor and the tests share it.
 package probe
 
 import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -93,13 +94,18 @@ func (c *Client) SignWith(body []byte, nonce, timestamp string) (Signed, error) 
 
 // Answer is a production interface's answer.
 type Answer struct {
-	Status      int
-	Header      http.Header
-	Body        []byte
+	Status int
+	Header http.Header
+	Body   []byte
+	// Fields is the body decoded as a JSON object, numbers kept as json.Number
+	// (DecodeObject); nil when the body is not one JSON object.
 	Fields      map[string]any
-	BodySignOK  bool
 	ContentType string
 	Elapsed     time.Duration
+	// Key is the key the answer must be signed with: the request's.
+	Key kgsign.Key
+	// TLS is the connection's TLS state (nil over plain HTTP).
+	TLS *tls.ConnectionState
 }
 
 // Code returns the answer's resultCode ("" if absent).
@@ -107,28 +113,6 @@ func (a Answer) Code() string { s, _ := a.Fields["resultCode"].(string); return 
 
 // String returns a field as text.
 func (a Answer) String(name string) string { s, _ := a.Fields[name].(string); return s }
-
-// ShapeError describes how an answer departs from the documented shape, or is nil.
-func (a Answer) ShapeError() error {
-	switch {
-	case a.Status != http.StatusOK:
-		return fmt.Errorf("HTTP status %d, want 200", a.Status)
-	case !strings.HasPrefix(a.ContentType, "application/json"):
-		return fmt.Errorf("Content-Type %q, want application/json", a.ContentType)
-	case a.Fields == nil:
-		return fmt.Errorf("body is not a JSON object: %.80q", a.Body)
-	case len(a.Code()) != 6:
-		return fmt.Errorf("resultCode %q is not 6 characters", a.Code())
-	case a.Header.Get("Body-Sign") == "":
-		return fmt.Errorf("Body-Sign header missing")
-	case !a.BodySignOK:
-		return fmt.Errorf("Body-Sign does not verify: %s", a.Header.Get("Body-Sign"))
-	}
-	if _, ok := a.Fields["resultMsg"].(string); !ok {
-		return fmt.Errorf("resultMsg missing")
-	}
-	return nil
-}
 
 // Post signs body and sends it.
 func (c *Client) Post(ctx context.Context, body []byte) (Answer, error) {
@@ -162,14 +146,8 @@ func (c *Client) Send(ctx context.Context, s Signed) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
-	a := Answer{
+	return Answer{
 		Status: resp.StatusCode, Header: resp.Header, Body: body, Elapsed: time.Since(start),
-		ContentType: resp.Header.Get("Content-Type"),
-		BodySignOK:  resp.Header.Get("Body-Sign") == kgsign.BodySignHeader(c.Key, body),
-	}
-	var fields map[string]any
-	if json.Unmarshal(body, &fields) == nil {
-		a.Fields = fields
-	}
-	return a, nil
+		ContentType: resp.Header.Get("Content-Type"), Fields: DecodeObject(body), Key: c.Key, TLS: resp.TLS,
+	}, nil
 }

@@ -27,16 +27,17 @@ type Service struct {
 	// EncryptType, when set ("1" AES-256, "2" AES-128), makes queryInstance return
 	// userName and password encrypted with the access key, with encryptType.
 	EncryptType kgsign.EncryptType
-	// Fulfil, when set, runs a job right after the change that wrote it commits, in
-	// the same request. Without a worker this is how provisioning completes; with a
-	// worker it is a best-effort head start and the worker is the guarantee.
-	Fulfil func(ctx context.Context, jobID int64)
+	// Fulfil, when set, hands a job on right after the change that wrote it
+	// commits (fulfil.Handoff): it starts the worker, or runs the job in the request
+	// (FULFIL_MODE=inline) and then reports that it ran, so that what the job
+	// changed is read again. Without a worker running the job inline is how
+	// provisioning completes; with a worker, the worker's timer is the guarantee.
+	Fulfil func(ctx context.Context, jobID int64) (ran bool)
 }
 
-func (s *Service) fulfil(ctx context.Context, jobID int64) {
-	if s.Fulfil != nil && jobID != 0 {
-		s.Fulfil(ctx, jobID)
-	}
+// fulfil hands a job on and reports whether it ran in the request.
+func (s *Service) fulfil(ctx context.Context, jobID int64) bool {
+	return s.Fulfil != nil && jobID != 0 && s.Fulfil(ctx, jobID)
 }
 
 // NewInstanceReply is the newInstance answer.
@@ -80,8 +81,9 @@ func (op *newInstanceOp) Run(ctx context.Context) (marketplace.Reply, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.New && res.JobID != 0 && op.s.Fulfil != nil {
-		op.s.fulfil(ctx, res.JobID)
+	// Only a job run in the request can have changed the instance: a worker started
+	// asynchronously cannot have run yet, so nothing is read again then.
+	if res.New && op.s.fulfil(ctx, res.JobID) {
 		if fresh, err := st.Instance(ctx, res.Instance.InstanceID); err == nil {
 			res.Instance = fresh
 		}

@@ -113,7 +113,7 @@ func (s *Service) handler(name string, run func(ctx context.Context, o reqbody.O
 		// their nonce: every operation is idempotent, and the application's retry of
 		// the same signed bytes must not be refused as a replay.
 		expires := signed.Time.Add(sellerhook.DefaultTolerance + time.Minute)
-		if err := s.Store.RememberNonce(ctx, NonceScope, signed.Signature, expires); err != nil {
+		if err := s.Store.RememberNonce(ctx, NonceScope, signed.Signature, expires, 0); err != nil {
 			if errors.Is(err, marketplace.ErrReplay) {
 				return problem(http.StatusUnauthorized, "signature: already used; sign every request anew"), nil
 			}

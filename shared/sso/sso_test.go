@@ -22,6 +22,7 @@ import (
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/kit"
 	"github.com/kgseller/kgseller/shared/marketplace"
+	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/secretbox"
 	"github.com/kgseller/kgseller/shared/sso"
 	"github.com/kgseller/kgseller/shared/store"
@@ -138,7 +139,7 @@ func (e *env) kitSync(iface, body string) {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	m, err := endpoint.CheckAnswer(resp, kgsign.NewKey([]byte(kitKey), "t"))
+	m, err := probe.CheckEvent(resp, kgsign.NewKey([]byte(kitKey), "t"))
 	if err != nil || m["resultCode"] != "000000" {
 		e.t.Fatalf("%s %s: %v %v", iface, body, m, err)
 	}

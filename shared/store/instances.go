@@ -3,14 +3,11 @@ package store
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
-	"github.com/go-sql-driver/mysql"
 	"github.com/jmoiron/sqlx"
 
 	"github.com/kgseller/kgseller/shared/marketplace"
@@ -112,42 +109,30 @@ type Created struct {
 	JobID    int64 // the provisioning job written with a new instance
 }
 
-// createInstanceSQL is the whole creation transaction, sent as one multi-statement
-// query: the instance and its provisioning job commit together in a single round
-// trip. If a statement fails, the server stops there and the transaction stays
-// open on the connection, which createTx then rolls back.
-const createInstanceSQL = `START TRANSACTION;
-INSERT INTO instances (instance_id, order_id, order_line_id, ondemand_product_id, business_id, product_id,
-  test_flag, state, status, version, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?);
-INSERT INTO jobs (job_key, kind, instance_id, payload, state, attempts, next_run_at, created_at, updated_at)
-  VALUES (?, ?, ?, NULL, ?, 0, ?, ?, ?);
-COMMIT`
+// jobCols are the columns a new job is written with.
+const jobInsert = "INSERT INTO jobs (job_key, kind, instance_id, payload, state, attempts, next_run_at, created_at, updated_at) "
 
 // CreateInstance writes a new instance in state PROVISIONING together with its
-// provisioning job, in one transaction. If the order line (or, for pay-per-use, the
-// order and product) already has an instance, that instance is returned unchanged:
-// the unique key, not a prior read, decides, so concurrent duplicates all get the
-// first instance. ErrIDTaken means the proposed instance ID belongs to a different
-// order; the caller retries with a fresh ID.
+// provisioning job, in one transaction sent as one round trip (batch.go). If the
+// order line (or, for pay-per-use, the order and product) already has an
+// instance, that instance is returned unchanged: the unique key, not a prior read,
+// decides, so concurrent duplicates all get the first instance. ErrIDTaken means
+// the proposed instance ID belongs to a different order; the caller retries with
+// a fresh ID.
 func (s *Store) CreateInstance(ctx context.Context, in marketplace.Instance) (Created, error) {
 	now := s.now()
 	in.State, in.Status, in.Version = marketplace.Provisioning, marketplace.Normal, 0
 	in.CreatedAt, in.UpdatedAt = now, now
-	args := []any{
+	b := s.newBatch()
+	b.add(`INSERT INTO instances (instance_id, order_id, order_line_id, ondemand_product_id, business_id, product_id,
+  test_flag, state, status, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?)`,
 		in.InstanceID, in.OrderID, in.OrderLineID, nullString(in.OnDemandProductID), in.BusinessID,
-		nullString(in.ProductID), in.TestFlag, string(in.State), string(in.Status), now, now,
-		marketplace.JobProvision + ":" + in.InstanceID, marketplace.JobProvision, in.InstanceID, JobPending, now, now, now,
-	}
-	var jobID int64
-	var err error
-	for attempt := 0; attempt < 3; attempt++ {
-		if jobID, err = s.createTx(ctx, args); !isDeadlock(err) {
-			break
-		}
-	}
+		nullString(in.ProductID), in.TestFlag, string(in.State), string(in.Status), now, now)
+	b.add(jobInsert+"VALUES (?, ?, ?, NULL, ?, 0, ?, ?, ?)",
+		marketplace.JobProvision+":"+in.InstanceID, marketplace.JobProvision, in.InstanceID, JobPending, now, now, now)
+	res, err := s.execBatch(ctx, b)
 	if err == nil {
-		return Created{Instance: in, New: true, JobID: jobID}, nil
+		return Created{Instance: in, New: true, JobID: res.idAt(1)}, nil
 	}
 	if !IsDuplicate(err) {
 		return Created{}, fmt.Errorf("store: creating instance: %w", err)
@@ -167,96 +152,71 @@ func (s *Store) CreateInstance(ctx context.Context, in marketplace.Instance) (Cr
 	}
 }
 
-// createTx runs createInstanceSQL on one connection and returns the job's id.
-func (s *Store) createTx(ctx context.Context, args []any) (int64, error) {
-	conn, err := s.db.Conn(ctx)
-	if err != nil {
-		return 0, fmt.Errorf("store: connection: %w", err)
-	}
-	defer conn.Close()
-	named := make([]driver.NamedValue, len(args))
-	for i, a := range args {
-		if v, ok := a.(driver.Valuer); ok {
-			if a, err = v.Value(); err != nil {
-				return 0, err
-			}
-		}
-		named[i] = driver.NamedValue{Ordinal: i + 1, Value: a}
-	}
-	var jobID int64
-	err = conn.Raw(func(dc any) error {
-		ex, ok := dc.(driver.ExecerContext)
-		if !ok {
-			return errors.New("store: driver cannot execute multi-statement queries")
-		}
-		res, err := ex.ExecContext(ctx, createInstanceSQL, named)
-		if err != nil {
-			return err
-		}
-		if r, ok := res.(mysql.Result); ok {
-			if ids := r.AllLastInsertIds(); len(ids) >= 3 {
-				jobID = ids[2]
-			}
-		}
-		return nil
-	})
-	if err == nil {
-		return jobID, nil
-	}
-	// The failed statement left the transaction open: end it, or drop the
-	// connection so that no later query runs inside it.
-	rbErr := conn.Raw(func(dc any) error {
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
-		defer cancel()
-		_, e := dc.(driver.ExecerContext).ExecContext(rctx, "ROLLBACK", nil)
-		if e != nil {
-			return driver.ErrBadConn
-		}
-		return nil
-	})
-	_ = rbErr
-	return 0, err
-}
-
 // Change is the outcome of a lifecycle update.
 type Change struct {
 	Applied bool  // false: a repeat or a no-op, nothing was written
 	JobID   int64 // the job written with the change, 0 if none
 }
 
-// lockInstance reads the status and version of an instance inside tx, locking the
-// row until the transaction ends.
-func lockInstance(ctx context.Context, tx *sqlx.Tx, id string) (marketplace.Status, int, error) {
-	var row struct {
-		Status  string `db:"status"`
-		Version int    `db:"version"`
-	}
-	err := tx.GetContext(ctx, &row, "SELECT status, version FROM instances WHERE instance_id = ? FOR UPDATE", id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", 0, ErrNotFound
-	}
-	if err != nil {
-		return "", 0, fmt.Errorf("store: locking instance: %w", err)
-	}
-	return marketplace.Status(row.Status), row.Version, nil
+// locked is an instance's row as a lifecycle change reads it.
+type locked struct {
+	found   bool
+	status  marketplace.Status
+	version int
 }
 
-// recordOrder writes the order that drives a change; errAlreadyApplied means this
-// order line was applied before.
-func recordOrder(ctx context.Context, tx *sqlx.Tx, kind, orderID, orderLineID, instanceID, detail string, now time.Time) error {
-	_, err := tx.ExecContext(ctx,
-		"INSERT INTO instance_orders (kind, order_id, order_line_id, instance_id, detail, created_at) VALUES (?, ?, ?, ?, ?, ?)",
-		kind, orderID, orderLineID, instanceID, nullString(detail), now)
-	if IsDuplicate(err) {
-		return errAlreadyApplied
-	}
-	if err != nil {
-		return fmt.Errorf("store: recording order: %w", err)
-	}
-	return nil
+// changeInstance runs a lifecycle change of instance id as one transaction in one
+// round trip: the instance's row read and locked (FOR UPDATE), the writes that
+// write adds, then the id of the last job inserted. Each write carries the
+// condition it applies under in its own WHERE clause, evaluated on the locked row,
+// and the caller draws its conclusions from the row read by the same rules: no
+// decision waits for a round trip. A missing instance makes every write a no-op.
+func (s *Store) changeInstance(ctx context.Context, id string, write func(b *batch)) (locked, int64, error) {
+	b := s.newBatch()
+	b.add("SELECT status, version FROM instances WHERE instance_id = ? FOR UPDATE", id)
+	write(b)
+	b.add("SELECT LAST_INSERT_ID()")
+	var row locked
+	var lastID int64
+	err := s.queryBatch(ctx, b, func(rows *sql.Rows) error {
+		row = locked{}
+		if rows.Next() {
+			var status string
+			if err := rows.Scan(&status, &row.version); err != nil {
+				return err
+			}
+			row.found, row.status = true, marketplace.Status(status)
+		}
+		if err := nextSet(rows); err != nil {
+			return err
+		}
+		if !rows.Next() {
+			return errors.New("store: no LAST_INSERT_ID")
+		}
+		return rows.Scan(&lastID)
+	})
+	return row, lastID, err
 }
 
-var errAlreadyApplied = errors.New("store: order already applied")
+// addInstanceJob adds the insert of a job of instance id, keyed by keyExpr (SQL
+// over the instance's row with keyArg, e.g. "CONCAT(?, version + 1)"), made only
+// when the instance exists and cond (SQL over its row, with condArgs; "" for
+// none) holds.
+func addInstanceJob(b *batch, kind, keyExpr, keyArg, payload, id, cond string, condArgs []any, now time.Time) {
+	q := jobInsert + "SELECT " + keyExpr + ", ?, instance_id, ?, ?, 0, ?, ?, ? FROM instances WHERE instance_id = ?"
+	if cond != "" {
+		q += " AND " + cond
+	}
+	b.add(q, append([]any{keyArg, kind, nullString(payload), JobPending, now, now, now, id}, condArgs...)...)
+}
+
+// addOrder adds the record of the order that drives a change of instance id, made
+// when the instance exists; a repeated order line is a duplicate key, which
+// stops the transaction (IsDuplicate): the order was applied before.
+func addOrder(b *batch, kind, orderID, orderLineID, id, detail string, now time.Time) {
+	b.add(`INSERT INTO instance_orders (kind, order_id, order_line_id, instance_id, detail, created_at)
+  SELECT ?, ?, ?, instance_id, ?, ? FROM instances WHERE instance_id = ?`, kind, orderID, orderLineID, nullString(detail), now, id)
+}
 
 // Refresh is a renewal-type order for refreshInstance.
 type Refresh struct {
@@ -274,38 +234,27 @@ type Refresh struct {
 // noted and nothing else changes.
 func (s *Store) ApplyRefresh(ctx context.Context, r Refresh) (Change, error) {
 	now := s.now()
-	var ch Change
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		ch = Change{}
-		status, _, err := lockInstance(ctx, tx, r.InstanceID)
-		if err != nil {
-			return err
-		}
-		detail, _ := json.Marshal(map[string]string{
-			"scene": r.Scene, "expireTime": r.ExpireTime.UTC().Format(time.RFC3339Nano), "productId": r.ProductID,
-		})
-		if err := recordOrder(ctx, tx, "refresh/"+r.Scene, r.OrderID, r.OrderLineID, r.InstanceID, string(detail), now); err != nil {
-			return err
-		}
-		ch.Applied = true
-		if status == marketplace.Released {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx,
-			`UPDATE instances SET expire_time = ?, product_id = COALESCE(?, product_id), version = version + 1, updated_at = ?
-			 WHERE instance_id = ?`, r.ExpireTime.UTC(), nullString(r.ProductID), now, r.InstanceID); err != nil {
-			return fmt.Errorf("store: updating expiry: %w", err)
-		}
-		ch.JobID, err = insertJob(ctx, tx, NewJob{
-			Key:  marketplace.JobRefresh + ":" + r.Scene + ":" + r.OrderID + ":" + r.OrderLineID,
-			Kind: marketplace.JobRefresh, InstanceID: r.InstanceID, Payload: string(detail),
-		}, now)
-		return err
+	detail, _ := json.Marshal(map[string]string{
+		"scene": r.Scene, "expireTime": r.ExpireTime.UTC().Format(time.RFC3339Nano), "productId": r.ProductID,
 	})
-	if errors.Is(err, errAlreadyApplied) {
+	row, jobID, err := s.changeInstance(ctx, r.InstanceID, func(b *batch) {
+		addOrder(b, "refresh/"+r.Scene, r.OrderID, r.OrderLineID, r.InstanceID, string(detail), now)
+		b.add(`UPDATE instances SET expire_time = ?, product_id = COALESCE(?, product_id), version = version + 1, updated_at = ?
+  WHERE instance_id = ? AND status <> ?`, r.ExpireTime.UTC(), nullString(r.ProductID), now, r.InstanceID, marketplace.Released)
+		addInstanceJob(b, marketplace.JobRefresh, "?", marketplace.JobRefresh+":"+r.Scene+":"+r.OrderID+":"+r.OrderLineID,
+			string(detail), r.InstanceID, "status <> ?", []any{marketplace.Released}, now)
+	})
+	switch {
+	case IsDuplicate(err):
 		return Change{}, nil
+	case err != nil:
+		return Change{}, fmt.Errorf("store: applying refresh: %w", err)
+	case !row.found:
+		return Change{}, ErrNotFound
+	case row.status == marketplace.Released:
+		return Change{Applied: true}, nil
 	}
-	return ch, err
+	return Change{Applied: true, JobID: jobID}, nil
 }
 
 // SetStatus freezes or unfreezes an instance. Setting the status it already has, or
@@ -317,118 +266,88 @@ func (s *Store) SetStatus(ctx context.Context, id string, target marketplace.Sta
 		kind = marketplace.JobUnfreeze
 	}
 	now := s.now()
-	var ch Change
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		ch = Change{}
-		status, version, err := lockInstance(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if status == target || status == marketplace.Released {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx,
-			"UPDATE instances SET status = ?, version = ?, updated_at = ? WHERE instance_id = ?",
-			target, version+1, now, id); err != nil {
-			return fmt.Errorf("store: updating status: %w", err)
-		}
-		ch.Applied = true
-		ch.JobID, err = insertJob(ctx, tx, NewJob{
-			Key: kind + ":" + id + ":" + strconv.Itoa(version+1), Kind: kind, InstanceID: id,
-		}, now)
-		return err
+	// The job is inserted before the update, both under the same condition on the
+	// row as it was, and keyed by the version the update produces.
+	cond, condArgs := "status NOT IN (?, ?)", []any{target, marketplace.Released}
+	row, jobID, err := s.changeInstance(ctx, id, func(b *batch) {
+		addInstanceJob(b, kind, "CONCAT(?, version + 1)", kind+":"+id+":", "", id, cond, condArgs, now)
+		b.add("UPDATE instances SET status = ?, version = version + 1, updated_at = ? WHERE instance_id = ? AND "+cond,
+			append([]any{target, now, id}, condArgs...)...)
 	})
-	return ch, err
+	switch {
+	case err != nil:
+		return Change{}, fmt.Errorf("store: updating status: %w", err)
+	case !row.found:
+		return Change{}, ErrNotFound
+	case row.status == target || row.status == marketplace.Released:
+		return Change{}, nil
+	}
+	return Change{Applied: true, JobID: jobID}, nil
 }
 
 // Release marks an instance released. The row stays (soft delete) so replayed
 // debug cases and late retries still find it; a second release is a no-op.
 func (s *Store) Release(ctx context.Context, id, orderID, orderLineID string) (Change, error) {
 	now := s.now()
-	var ch Change
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		ch = Change{}
-		status, version, err := lockInstance(ctx, tx, id)
-		if err != nil {
-			return err
-		}
-		if status == marketplace.Released {
-			return nil
-		}
-		if _, err := tx.ExecContext(ctx,
-			"UPDATE instances SET status = ?, version = ?, released_at = ?, updated_at = ? WHERE instance_id = ?",
-			marketplace.Released, version+1, now, now, id); err != nil {
-			return fmt.Errorf("store: releasing: %w", err)
-		}
-		ch.Applied = true
-		payload, _ := json.Marshal(map[string]string{"orderId": orderID, "orderLineId": orderLineID})
-		ch.JobID, err = insertJob(ctx, tx, NewJob{
-			Key: marketplace.JobRelease + ":" + id, Kind: marketplace.JobRelease, InstanceID: id, Payload: string(payload),
-		}, now)
-		return err
+	payload, _ := json.Marshal(map[string]string{"orderId": orderID, "orderLineId": orderLineID})
+	row, jobID, err := s.changeInstance(ctx, id, func(b *batch) {
+		addInstanceJob(b, marketplace.JobRelease, "?", marketplace.JobRelease+":"+id, string(payload), id,
+			"status <> ?", []any{marketplace.Released}, now)
+		b.add("UPDATE instances SET status = ?, version = version + 1, released_at = ?, updated_at = ? WHERE instance_id = ? AND status <> ?",
+			marketplace.Released, now, now, id, marketplace.Released)
 	})
-	return ch, err
+	switch {
+	case err != nil:
+		return Change{}, fmt.Errorf("store: releasing: %w", err)
+	case !row.found:
+		return Change{}, ErrNotFound
+	case row.status == marketplace.Released:
+		return Change{}, nil
+	}
+	return Change{Applied: true, JobID: jobID}, nil
 }
 
 // RecordUpgrade accepts an upgrade order once per order line and schedules the
 // upgrade job; a repeat is a no-op.
 func (s *Store) RecordUpgrade(ctx context.Context, id, orderID, orderLineID string) (Change, error) {
 	now := s.now()
-	var ch Change
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		ch = Change{}
-		if _, _, err := lockInstance(ctx, tx, id); err != nil {
-			return err
-		}
-		if err := recordOrder(ctx, tx, marketplace.JobUpgrade, orderID, orderLineID, id, "", now); err != nil {
-			return err
-		}
-		ch.Applied = true
-		payload, _ := json.Marshal(map[string]string{"orderId": orderID, "orderLineId": orderLineID})
-		var err error
-		ch.JobID, err = insertJob(ctx, tx, NewJob{
-			Key:  marketplace.JobUpgrade + ":" + orderID + ":" + orderLineID,
-			Kind: marketplace.JobUpgrade, InstanceID: id, Payload: string(payload),
-		}, now)
-		return err
+	payload, _ := json.Marshal(map[string]string{"orderId": orderID, "orderLineId": orderLineID})
+	row, jobID, err := s.changeInstance(ctx, id, func(b *batch) {
+		addOrder(b, marketplace.JobUpgrade, orderID, orderLineID, id, "", now)
+		addInstanceJob(b, marketplace.JobUpgrade, "?", marketplace.JobUpgrade+":"+orderID+":"+orderLineID, string(payload), id, "", nil, now)
 	})
-	if errors.Is(err, errAlreadyApplied) {
+	switch {
+	case IsDuplicate(err):
 		return Change{}, nil
+	case err != nil:
+		return Change{}, fmt.Errorf("store: recording upgrade: %w", err)
+	case !row.found:
+		return Change{}, ErrNotFound
 	}
-	return ch, err
+	return Change{Applied: true, JobID: jobID}, nil
 }
 
 // ActivateInstance is the result of a provisioning job: the instance becomes
 // ACTIVE with its access information. The password is not stored in app_info: the
 // caller passes it sealed (shared/secretbox), or "" when there is none.
-func ActivateInstance(instanceID string, app marketplace.AppInfo, sealedPassword string) TxFunc {
-	return func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
-		_, err := activate(ctx, tx, instanceID, app, sealedPassword, now, false)
-		return err
-	}
+func ActivateInstance(instanceID string, app marketplace.AppInfo, sealedPassword string) Effect {
+	app.Password = ""
+	// AppInfo is made of strings: encoding it cannot fail.
+	appJSON, _ := json.Marshal(app)
+	return Effect{{table: "instances",
+		set:     "t.state = ?, t.app_info = ?, t.app_secret = ?, t.fail_code = NULL, t.fail_reason = NULL, t.updated_at = ?",
+		setArgs: []any{marketplace.Active, string(appJSON), nullString(sealedPassword), nowArg{}},
+		where:   "t.instance_id = ?", whereArgs: []any{instanceID}}}
 }
 
-// activate writes the access information; onlyProvisioning restricts it to an
-// instance still PROVISIONING and reports whether it changed one.
-func activate(ctx context.Context, tx *sqlx.Tx, instanceID string, app marketplace.AppInfo, sealedPassword string, now time.Time, onlyProvisioning bool) (bool, error) {
-	app.Password = ""
-	appJSON, err := json.Marshal(app)
-	if err != nil {
-		return false, fmt.Errorf("store: encoding app info: %w", err)
-	}
-	q := `UPDATE instances SET state = ?, app_info = ?, app_secret = ?, fail_code = NULL, fail_reason = NULL, updated_at = ?
-	      WHERE instance_id = ?`
-	args := []any{marketplace.Active, string(appJSON), nullString(sealedPassword), now, instanceID}
-	if onlyProvisioning {
-		q += " AND state = ?"
-		args = append(args, marketplace.Provisioning)
-	}
-	res, err := tx.ExecContext(ctx, q, args...)
-	if err != nil {
-		return false, fmt.Errorf("store: activating instance: %w", err)
-	}
-	n, _ := res.RowsAffected()
-	return n > 0, nil
+// FailInstance is the end of a provisioning job that will not succeed: the instance
+// becomes FAILED with the result code and reason newInstance will answer. The
+// reason is stored inert (marketplace.SafeText): it may come from the application.
+func FailInstance(instanceID string, code marketplace.Code, reason string) Effect {
+	return Effect{{table: "instances",
+		set:     "t.state = ?, t.fail_code = ?, t.fail_reason = ?, t.updated_at = ?",
+		setArgs: []any{marketplace.Failed, string(code), marketplace.SafeText(reason, 255), nowArg{}},
+		where:   "t.instance_id = ?", whereArgs: []any{instanceID}}}
 }
 
 // CompleteByCallback records the outcome the seller's application reports for an
@@ -450,28 +369,18 @@ func (s *Store) CompleteByCallback(ctx context.Context, instanceID string, app *
 		if marketplace.ProvisionState(state) != marketplace.Provisioning {
 			return nil
 		}
-		now := s.now()
+		var e Effect
 		if fail != nil {
-			changed = true
-			return FailInstance(instanceID, fail.Code, fail.Msg)(ctx, tx, now)
+			e = FailInstance(instanceID, fail.Code, fail.Msg)
+		} else {
+			e = ActivateInstance(instanceID, *app, sealedPassword)
 		}
-		changed, err = activate(ctx, tx, instanceID, *app, sealedPassword, now, true)
-		return err
+		q, args := e[0].update(s.now())
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("store: completing instance: %w", err)
+		}
+		changed = true
+		return nil
 	})
 	return changed, err
-}
-
-// FailInstance is the end of a provisioning job that will not succeed: the instance
-// becomes FAILED with the result code and reason newInstance will answer. The
-// reason is stored inert (marketplace.SafeText): it may come from the application.
-func FailInstance(instanceID string, code marketplace.Code, reason string) TxFunc {
-	return func(ctx context.Context, tx *sqlx.Tx, now time.Time) error {
-		_, err := tx.ExecContext(ctx,
-			"UPDATE instances SET state = ?, fail_code = ?, fail_reason = ?, updated_at = ? WHERE instance_id = ?",
-			marketplace.Failed, string(code), marketplace.SafeText(reason, 255), now, instanceID)
-		if err != nil {
-			return fmt.Errorf("store: failing instance: %w", err)
-		}
-		return nil
-	}
 }

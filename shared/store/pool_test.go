@@ -132,12 +132,12 @@ func TestRefusedConnectionsAreBusy(t *testing.T) {
 		buf.Reset()
 		r.refuse(3)
 		for i := 0; i < 3; i++ {
-			err := s.RememberNonce(ctx, "scope", "nonce", time.Now().Add(time.Hour))
+			err := s.RememberNonce(ctx, "scope", "nonce", time.Now().Add(time.Hour), 0)
 			if !errors.Is(err, marketplace.ErrBusy) {
 				t.Fatalf("burst %d, call %d: %v; want ErrBusy", burst, i, err)
 			}
 		}
-		if err := s.RememberNonce(ctx, "scope", "nonce-"+string(rune('a'+burst)), time.Now().Add(time.Hour)); err != nil {
+		if err := s.RememberNonce(ctx, "scope", "nonce-"+string(rune('a'+burst)), time.Now().Add(time.Hour), 0); err != nil {
 			t.Fatalf("after the burst: %v", err)
 		}
 		got := lines(t, &buf)

@@ -108,16 +108,16 @@ func TestNonces(t *testing.T) {
 	s, _ := dbtest.Open(t)
 	ctx := context.Background()
 	now := time.Now()
-	if err := s.RememberNonce(ctx, "basic", "n1", now.Add(-time.Second)); err != nil {
+	if err := s.RememberNonce(ctx, "basic", "n1", now.Add(-time.Second), 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RememberNonce(ctx, "basic", "n1", now.Add(time.Minute)); !errors.Is(err, marketplace.ErrReplay) {
+	if err := s.RememberNonce(ctx, "basic", "n1", now.Add(time.Minute), 0); !errors.Is(err, marketplace.ErrReplay) {
 		t.Fatalf("replay: err = %v", err)
 	}
-	if err := s.RememberNonce(ctx, "kit", "n1", now.Add(time.Minute)); err != nil {
+	if err := s.RememberNonce(ctx, "kit", "n1", now.Add(time.Minute), 0); err != nil {
 		t.Fatalf("same nonce in another scope: %v", err)
 	}
-	if err := s.RememberNonce(ctx, "basic", "N1", now.Add(time.Minute)); err != nil {
+	if err := s.RememberNonce(ctx, "basic", "N1", now.Add(time.Minute), 0); err != nil {
 		t.Fatalf("nonces must compare byte for byte: %v", err)
 	}
 	n, err := s.PurgeNonces(ctx, 100)

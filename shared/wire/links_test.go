@@ -19,6 +19,7 @@ var families = map[string][]string{
 	"api":     {"shared/apibackend"},
 	"jobs":    {"shared/fulfil", "shared/fgasync", "shared/provision", "shared/sellerhook", "shared/openapi"},
 	"db":      {"shared/store", "github.com/go-sql-driver/mysql", "github.com/jmoiron/sqlx"},
+	"monitor": {"shared/monitor", "shared/alert", "shared/probe"},
 }
 
 // linked is what each function may link beyond the base.
@@ -38,6 +39,7 @@ var linked = map[string][]string{
 	"usage-report":         {"seller", "jobs", "db"},
 	"api-backend":          {"api"},
 	"fulfil-worker":        {"jobs", "saas", "license", "notify", "db"},
+	"interface-monitor":    {"monitor", "db"},
 }
 
 // neverLinked are never in a function: the Huawei SDK (functions sign with

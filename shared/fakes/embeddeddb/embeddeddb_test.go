@@ -81,16 +81,16 @@ func TestFailedStatementLeavesNoStaleSnapshot(t *testing.T) {
 		t.Fatal(err)
 	}
 	exp := time.Now().Add(time.Minute)
-	if err := a.RememberNonce(ctx, "s", "n1", exp); err != nil {
+	if err := a.RememberNonce(ctx, "s", "n1", exp, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.RememberNonce(ctx, "s", "n1", exp); !errors.Is(err, marketplace.ErrReplay) {
+	if err := b.RememberNonce(ctx, "s", "n1", exp, 0); !errors.Is(err, marketplace.ErrReplay) {
 		t.Fatalf("b, n1: %v, want a replay", err)
 	}
-	if err := a.RememberNonce(ctx, "s", "n2", exp); err != nil {
+	if err := a.RememberNonce(ctx, "s", "n2", exp, 0); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.RememberNonce(ctx, "s", "n2", exp); !errors.Is(err, marketplace.ErrReplay) {
+	if err := b.RememberNonce(ctx, "s", "n2", exp, 0); !errors.Is(err, marketplace.ErrReplay) {
 		t.Fatalf("b, n2 after its failed statement: %v, want a replay", err)
 	}
 }

@@ -1,9 +1,11 @@
 // Package bench is scripts/bench: in one run it builds every function as it is
 // deployed and measures, against goals, the cold start of each binary under the
 // local FunctionGraph emulator compared with a hello-world custom runtime, the
-// binary and zip sizes, the billed duration of queryInstance at 128 MB, and the
-// local throughput of signed queryInstance compared with the hello-world function.
-// Every ratio compares figures measured in the same run on the same machine.
+// binary and zip sizes, the billed duration of queryInstance at 128 MB, the
+// local throughput of signed queryInstance compared with the hello-world function,
+// and the database round trips and time against the floor of every activity of
+// every measured function (shared/tools/rtbench). Every ratio compares figures
+// measured in the same run on the same machine.
 package bench
 
 import (
@@ -20,6 +22,7 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/tools/manifest"
+	"github.com/kgseller/kgseller/shared/tools/rtbench"
 )
 
 // Goals and prices the results are judged by.
@@ -58,6 +61,9 @@ type Options struct {
 	// Concurrency is the number of concurrent clients and function instances in
 	// the throughput runs; default 8.
 	Concurrency int
+	// Calls is how many calls of each activity the round trips and the ratio to
+	// the floor are measured over; default 50, negative for none.
+	Calls int
 	// Progress receives a progress bar; nil draws none.
 	Progress io.Writer
 	// Log receives go build's output; default discarded.
@@ -79,6 +85,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 8
+	}
+	if o.Calls == 0 {
+		o.Calls = 50
 	}
 	if o.Log == nil {
 		o.Log = io.Discard
@@ -187,6 +196,10 @@ type Results struct {
 	Functions      []Function
 	Billing        *Billing    // nil when saas-produce was not measured
 	Throughput     *Throughput // nil when saas-produce was not measured
+	// Activities are the round trips and ratios to the floor of every activity of
+	// the measured functions; ActivityProblems the activities that failed.
+	Activities       []rtbench.Result
+	ActivityProblems []string
 }
 
 // Ratio is f's median cold start over hello's.
@@ -208,6 +221,9 @@ func (r *Results) Problems() []string {
 	}
 	if r.Throughput != nil && r.Throughput.FirstError != "" {
 		out = append(out, "throughput: "+r.Throughput.FirstError)
+	}
+	for _, p := range r.ActivityProblems {
+		out = append(out, "round trips: "+p)
 	}
 	return out
 }
@@ -238,6 +254,10 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 	steps := 2 + o.Reps*(len(names)+1)
 	if withSaaS {
 		steps += o.Reps + 1 + 2
+	}
+	if o.Calls > 0 {
+		// Listing the activities opens nothing; their calls need the database.
+		steps += len(catalogue(&rtbench.Env{}, names))
 	}
 	bar := newProgress(o.Progress, steps)
 	defer bar.finish()
@@ -300,6 +320,16 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 		if res.Throughput, err = measureThroughput(ctx, o, saas, targets[0], be, bar); err != nil {
 			return nil, err
 		}
+	}
+	if o.Calls > 0 {
+		bar.set("round trips: preparing the activities")
+		env, err := openCounted(be.dsn)
+		if err != nil {
+			return nil, err
+		}
+		defer env.Store.Close()
+		acts := catalogue(env, names)
+		res.Activities, res.ActivityProblems = measureActivities(ctx, o, env, acts, bar)
 	}
 	res.Duration = time.Since(res.Started).Round(time.Second)
 	return res, nil

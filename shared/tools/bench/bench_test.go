@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
+	"github.com/kgseller/kgseller/shared/tools/rtbench"
 )
 
 func TestMedian(t *testing.T) {
@@ -74,6 +75,12 @@ func sampleResults() *Results {
 		},
 		Billing:    &Billing{Warm: d(1.5, 1.5, 1.6), Cold: d(6, 6.2, 7), PeakRSS: 15 << 20},
 		Throughput: &Throughput{Concurrency: 8, Query: Rate{Calls: 100, Elapsed: time.Second}, Hello: Rate{Calls: 400, Elapsed: time.Second}},
+		Activities: []rtbench.Result{
+			{Family: "saas-produce", Name: "newInstance", Calls: 50, Trips: 3, Statements: 6, Median: d(2)[0], Floor: d(1.8)[0], Ratio: 1.11},
+			{Family: "license-produce", Name: "getLicenseAsync", Calls: 50, Trips: 3, Statements: 8, Median: d(3)[0], Floor: d(2)[0], Ratio: 1.5},
+			{Family: "kit-application-sync", Name: "applicationSync add", Calls: 50, Trips: 2, Statements: 2, Median: d(6)[0], Floor: d(1)[0], Ratio: 6},
+			{Family: "fulfil-worker", Name: "license job", Calls: 50, Trips: 5, Statements: 11, Median: d(4)[0], Floor: d(3.5)[0], Ratio: 1.14},
+		},
 	}
 }
 
@@ -98,6 +105,12 @@ func TestReport(t *testing.T) {
 		"missed: cold start, binary, zip",
 		"| warm (3 calls) | 1.50 ms | 1.50 ms – 1.60 ms | 2 ms | 0.000250 | $0.0042 | $0.2042 |",
 		"| ratio | | | | 0.25× |",
+		"| Database round trips, most of any marketplace call (nonce included) | 3 (saas-produce newInstance) | ≤ 3 | met |",
+		"| Lifecycle and License activities against their floor, the slowest | 1.50× (license-produce getLicenseAsync: 3.00 ms against 2.00 ms) | ≤ 1.30× | **missed** |",
+		"| `saas-produce` | newInstance | 3 | 6 | 2.00 ms | 1.80 ms | 1.11× | met |",
+		"| `kit-application-sync` | applicationSync add | 2 | 2 | 6.00 ms | 1.00 ms | 6.00× |  |",
+		"| `fulfil-worker` | license job | 5 | 11 | 4.00 ms | 3.50 ms | 1.14× |  |",
+		"over 50 calls",
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("the page lacks %q:\n%s", want, page)
@@ -107,7 +120,7 @@ func TestReport(t *testing.T) {
 	if err := r.WriteTable(&table); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(table.String(), "MISSED") || !strings.Contains(table.String(), "slow") {
+	if !strings.Contains(table.String(), "MISSED") || !strings.Contains(table.String(), "slow") || !strings.Contains(table.String(), "applicationSync add") {
 		t.Fatalf("table:\n%s", table.String())
 	}
 }
@@ -130,7 +143,7 @@ func TestProgress(t *testing.T) {
 func TestRunSmoke(t *testing.T) {
 	res, err := Run(context.Background(), Options{
 		ModuleDir: "../../..", DSN: dbtest.NewDatabase(t), Only: []string{"saas-produce"},
-		Reps: 2, Warm: 5, Load: 300 * time.Millisecond, Concurrency: 2,
+		Reps: 2, Warm: 5, Load: 300 * time.Millisecond, Concurrency: 2, Calls: 3,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -151,6 +164,15 @@ func TestRunSmoke(t *testing.T) {
 	}
 	if tp := res.Throughput; tp == nil || tp.Query.Calls == 0 || tp.Hello.Calls == 0 || tp.Query.Errors+tp.Hello.Errors != 0 {
 		t.Fatalf("throughput %+v", res.Throughput)
+	}
+	// saas-produce's activities, each with its floor.
+	if len(res.Activities) != 8 {
+		t.Fatalf("%d activities measured, want saas-produce's 8: %+v", len(res.Activities), res.Activities)
+	}
+	for _, a := range res.Activities {
+		if a.Family != "saas-produce" || a.Calls != 3 || a.Trips < 2 || a.Trips > 3 || a.Floor <= 0 || a.Ratio <= 0 {
+			t.Fatalf("activity %+v", a)
+		}
 	}
 	if res.BuildGoVersion == "" || res.CPUs <= 0 || res.Database == "" {
 		t.Fatalf("run context %+v", res)

@@ -58,6 +58,15 @@ func (r *Results) summary() []row {
 		rows = append(rows, row{"Local throughput, signed queryInstance against unsigned hello",
 			fmt.Sprintf("%s (%.0f against %.0f calls/s, %d clients)", ratio(t.Ratio()), t.Query.PerSecond(), t.Hello.PerSecond(), t.Concurrency), "", nil})
 	}
+	if w, ok := r.mostTrips(); ok {
+		rows = append(rows, row{"Database round trips, most of any marketplace call (nonce included)",
+			fmt.Sprintf("%d (%s %s)", w.Trips, w.Family, w.Name), fmt.Sprintf("≤ %d", GoalTrips), boolp(w.Trips <= GoalTrips)})
+	}
+	if w, ok := r.worstFloor(); ok {
+		rows = append(rows, row{"Lifecycle and License activities against their floor, the slowest",
+			fmt.Sprintf("%s (%s %s: %s against %s)", ratio(w.Ratio), w.Family, w.Name, ms(w.Median), ms(w.Floor)),
+			"≤ " + ratio(GoalFloorRatio), boolp(w.Ratio <= GoalFloorRatio)})
+	}
 	return rows
 }
 
@@ -144,6 +153,19 @@ func (r *Results) WriteTable(w io.Writer) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", f.Name, f.Trigger, mb(f.Binary), mb(f.Zip),
 			ms(f.ColdMedian()), spread(f.Cold), ratio(r.Ratio(f)), ms(f.WarmMedian()), rss(f.PeakRSS), r.goals(f))
 	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(r.Activities) == 0 {
+		return nil
+	}
+	fmt.Fprintln(w)
+	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "FUNCTION\tACTIVITY\tROUND TRIPS\tSTATEMENTS\tMEDIAN\tFLOOR\tX FLOOR\t")
+	for _, a := range r.Activities {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%s\t%s\t%s\t%s\n", a.Family, a.Name, a.Trips, a.Statements,
+			ms(a.Median), ms(a.Floor), ratio(a.Ratio), verdict(floorVerdict(a), false))
+	}
 	return tw.Flush()
 }
 
@@ -209,6 +231,15 @@ func (r *Results) WriteMarkdown(w io.Writer) error {
 		fmt.Fprintf(&b, "| `hello`, unsigned | %d | %d | %.1f | %.0f |\n", t.Hello.Calls, t.Hello.Errors, t.Hello.Elapsed.Seconds(), t.Hello.PerSecond())
 		fmt.Fprintf(&b, "| `saas-produce`, signed `queryInstance` | %d | %d | %.1f | %.0f |\n", t.Query.Calls, t.Query.Errors, t.Query.Elapsed.Seconds(), t.Query.PerSecond())
 		fmt.Fprintf(&b, "| ratio | | | | %s |\n", ratio(t.Ratio()))
+	}
+	if len(r.Activities) > 0 {
+		b.WriteString("\n## Database round trips and time against the floor\n\n")
+		fmt.Fprintf(&b, "Each activity's calls go through the handler its function assembles, in the bench's process, on one connection to the bench's database, as a function instance holds it (`shared/tools/rtbench`). Round trips and statements are counted by a counting driver connector; every call must cost the figures shown, and answer as expected, or the run reports a problem. The floor of a call is the very SQL it sent, sent again raw on the same connection right after it (on twin rows in the same state); × floor is the median, over %d calls, of each call's time against its floor's. The lifecycle and License activities must stay within %s.\n\n", r.activityCalls(), ratio(GoalFloorRatio))
+		b.WriteString("| Function | Activity | Round trips | Statements | Median | Floor | × floor | |\n|---|---|---:|---:|---:|---:|---:|---|\n")
+		for _, a := range r.Activities {
+			fmt.Fprintf(&b, "| `%s` | %s | %d | %d | %s | %s | %s | %s |\n", a.Family, a.Name, a.Trips, a.Statements,
+				ms(a.Median), ms(a.Floor), ratio(a.Ratio), verdict(floorVerdict(a), true))
+		}
 	}
 	if ps := r.Problems(); len(ps) > 0 {
 		b.WriteString("\n## Problems\n\nThese measurements are invalid:\n\n")

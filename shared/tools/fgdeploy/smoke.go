@@ -144,13 +144,8 @@ func apigAnswer(result string, key kgsign.Key) (probe.Answer, error) {
 		}
 	}
 	a.ContentType = a.Header.Get("Content-Type")
-	if !key.IsZero() {
-		a.BodySignOK = a.Header.Get("Body-Sign") == kgsign.BodySignHeader(key, body)
-	}
-	var fields map[string]any
-	if json.Unmarshal(body, &fields) == nil {
-		a.Fields = fields
-	}
+	a.Key = key
+	a.Fields = probe.DecodeObject(body)
 	return a, nil
 }
 

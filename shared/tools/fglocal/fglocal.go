@@ -329,6 +329,9 @@ type function struct {
 	closed  bool
 	// What Usage reports.
 	running, peak, waited, gaveUp int
+	// gen counts configuration changes (SetEnv); an instance of an older one is
+	// stopped instead of kept warm.
+	gen int
 }
 
 // invoke runs one invocation. The caller's ctx bounds only the wait (API Gateway's
@@ -446,12 +449,41 @@ func (f *function) acquire() (*instance, error) {
 func (f *function) release(inst *instance) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.closed || !inst.alive() {
+	if f.closed || !inst.alive() || inst.gen != f.gen {
 		delete(f.all, inst)
 		inst.stop()
 		return
 	}
 	f.idle = append(f.idle, inst)
+}
+
+// SetEnv changes one setting of a function, as UpdateFunctionConfig does on
+// FunctionGraph: instances started from now on get the new value, and warm ones
+// are stopped (idle ones at once, busy ones when their invocation ends).
+func (e *Emulator) SetEnv(name, key, value string) error {
+	f, ok := e.fns[name]
+	if !ok {
+		return fmt.Errorf("fglocal: no function %q", name)
+	}
+	f.mu.Lock()
+	env := make([]string, 0, len(f.env)+1)
+	for _, kv := range f.env {
+		if !strings.HasPrefix(kv, key+"=") {
+			env = append(env, kv)
+		}
+	}
+	f.env = append(env, key+"="+value)
+	f.gen++
+	idle := f.idle
+	f.idle = nil
+	for _, inst := range idle {
+		delete(f.all, inst)
+	}
+	f.mu.Unlock()
+	for _, inst := range idle {
+		inst.stop()
+	}
+	return nil
 }
 
 func (f *function) discard(inst *instance) {
@@ -478,6 +510,7 @@ func (f *function) shutdown() {
 // instance is one function process with its runtime API.
 type instance struct {
 	fn      *function
+	gen     int // the function's configuration it was started with
 	cmd     *exec.Cmd
 	srv     *http.Server
 	next    chan *invocation
@@ -503,12 +536,15 @@ func startInstance(f *function, seq int) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fglocal: runtime API listener: %w", err)
 	}
-	inst := &instance{fn: f, next: make(chan *invocation, 1), pending: map[string]*invocation{}, exited: make(chan struct{})}
+	f.mu.Lock()
+	env, gen := append([]string(nil), f.env...), f.gen
+	f.mu.Unlock()
+	inst := &instance{fn: f, gen: gen, next: make(chan *invocation, 1), pending: map[string]*invocation{}, exited: make(chan struct{})}
 	inst.srv = &http.Server{Handler: http.HandlerFunc(inst.runtimeAPI), ReadHeaderTimeout: 5 * time.Second}
 	go func() { _ = inst.srv.Serve(ln) }()
 
 	cmd := exec.Command(f.bin)
-	cmd.Env = append(append([]string(nil), f.env...), "RUNTIME_API_ADDR="+ln.Addr().String(), "RUNTIME_CODE_ROOT="+filepath.Dir(f.bin))
+	cmd.Env = append(env, "RUNTIME_API_ADDR="+ln.Addr().String(), "RUNTIME_CODE_ROOT="+filepath.Dir(f.bin))
 	prefix := fmt.Sprintf("[%s#%d] ", f.name, seq)
 	cmd.Stdout = &prefixWriter{w: f.out, prefix: prefix}
 	cmd.Stderr = &prefixWriter{w: f.out, prefix: prefix}

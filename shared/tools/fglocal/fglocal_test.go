@@ -19,12 +19,16 @@ import (
 	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
+// testManifest serves the echo function, and the same binary as sleeper, whose
+// only route never ends before the function's timeout (1 s) kills it. Every other
+// timeout is a minute, a guard against a hang that a slow machine cannot reach,
+// except /nap's gateway timeout, which its 500 ms nap always outlasts.
 const testManifest = `
 service: t
 provider:
   name: huawei
   runtime: Custom
-  timeout: 1
+  timeout: 60
   environment:
     variables:
       FROM_MANIFEST: manifest
@@ -35,15 +39,19 @@ functions:
       FROM_ENV: manifest-loses
     events:
       - triggerTypeCode: APIG
-        eventData: {reqMethod: POST, path: /echo, timeout: 5000}
+        eventData: {reqMethod: POST, path: /echo, timeout: 60000}
       - triggerTypeCode: APIG
         eventData: {reqMethod: ANY, path: /exit}
       - triggerTypeCode: APIG
         eventData: {reqMethod: POST, path: /panic}
       - triggerTypeCode: APIG
-        eventData: {reqMethod: POST, path: /sleep}
-      - triggerTypeCode: APIG
         eventData: {reqMethod: POST, path: /nap, timeout: 200}
+  sleeper:
+    handler: bootstrap
+    timeout: 1
+    events:
+      - triggerTypeCode: APIG
+        eventData: {reqMethod: POST, path: /hang}
 `
 
 func buildEcho(t *testing.T) (string, *manifest.Manifest) {
@@ -52,6 +60,9 @@ func buildEcho(t *testing.T) (string, *manifest.Manifest) {
 	cmd := exec.Command(buildzip.GoCommand(), "build", "-o", filepath.Join(dir, "echo"), "./testdata/echo")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("building echo: %v\n%s", err, out)
+	}
+	if err := os.Link(filepath.Join(dir, "echo"), filepath.Join(dir, "sleeper")); err != nil {
+		t.Fatal(err)
 	}
 	m, err := manifest.Parse([]byte(testManifest), nil)
 	if err != nil {
@@ -134,17 +145,32 @@ func TestCrashPanicAndTimeout(t *testing.T) {
 	if again := post(t, srv.URL+"/echo", "c"); again.Header.Get("X-Pid") != second.Header.Get("X-Pid") {
 		t.Errorf("instance replaced after a handled panic")
 	}
-	// The function timeout (1 s) kills an overrunning instance.
-	if resp := post(t, srv.URL+"/sleep", ""); resp.StatusCode != http.StatusGatewayTimeout {
-		t.Fatalf("timeout: status %d, want 504", resp.StatusCode)
+	if got := e.Stats()["echo"]; got != 2 {
+		t.Errorf("%d cold starts, want 2 (first, after the crash)", got)
 	}
-	third := post(t, srv.URL+"/echo", "d")
-	if third.StatusCode != 200 || third.Header.Get("X-Pid") == second.Header.Get("X-Pid") {
-		t.Fatalf("after timeout: status %d pid %s (killed pid %s)", third.StatusCode, third.Header.Get("X-Pid"), second.Header.Get("X-Pid"))
+	// The function timeout (sleeper's 1 s) kills an instance that overruns it (its
+	// call never ends), and the next call starts a new one.
+	for i := 1; i <= 2; i++ {
+		if code := postGuarded(t, srv.URL+"/hang"); code != http.StatusGatewayTimeout {
+			t.Fatalf("timeout %d: status %d, want 504", i, code)
+		}
+		if got := e.Stats()["sleeper"]; got != i {
+			t.Errorf("%d cold starts of sleeper after %d timeouts, want %d: the overrunning instance was kept", got, i, i)
+		}
 	}
-	if got := e.Stats()["echo"]; got != 3 {
-		t.Errorf("%d cold starts, want 3 (first, after the crash, after the timeout)", got)
+}
+
+// postGuarded posts to a call that must be cut off by a timeout under a minute;
+// it fails the test if nothing answers within two minutes.
+func postGuarded(t *testing.T, url string) int {
+	t.Helper()
+	c := &http.Client{Timeout: 2 * time.Minute}
+	resp, err := c.Post(url, "text/plain", nil)
+	if err != nil {
+		t.Fatalf("%s: no answer within two minutes, though a timeout of a second should have ended it: %v", url, err)
 	}
+	resp.Body.Close()
+	return resp.StatusCode
 }
 
 func TestConcurrentInstancesBounded(t *testing.T) {
@@ -370,5 +396,25 @@ func TestMaxInstancesOverride(t *testing.T) {
 		if u.Limit != 3 {
 			t.Errorf("%s: limit %d, want 3", name, u.Limit)
 		}
+	}
+}
+
+// TestSetEnv: a configuration change reaches the next invocation in a new
+// instance; the warm one is not reused.
+func TestSetEnv(t *testing.T) {
+	e, srv := newEmulator(t)
+	first := post(t, srv.URL+"/echo", "x")
+	if first.Header.Get("X-Env") != "manifest|env" {
+		t.Fatalf("environment %q", first.Header.Get("X-Env"))
+	}
+	if err := e.SetEnv("echo", "FROM_ENV", "changed"); err != nil {
+		t.Fatal(err)
+	}
+	second := post(t, srv.URL+"/echo", "x")
+	if second.Header.Get("X-Env") != "manifest|changed" || second.Header.Get("X-Pid") == first.Header.Get("X-Pid") {
+		t.Fatalf("after SetEnv: environment %q in pid %s (before: pid %s)", second.Header.Get("X-Env"), second.Header.Get("X-Pid"), first.Header.Get("X-Pid"))
+	}
+	if err := e.SetEnv("nothing", "K", "v"); err == nil {
+		t.Fatal("SetEnv of an unknown function succeeded")
 	}
 }

@@ -255,15 +255,9 @@ func (e *Env) Learn(name, value string) {
 // Now is the run's clock.
 func (e *Env) Now() time.Time { return e.now() }
 
-// Answer is a production interface's answer with its fields decoded for checks
-// (numbers kept as json.Number, so decimals can be counted).
-type Answer struct {
-	probe.Answer
-	Obj map[string]any
-}
-
-// Code returns the answer's resultCode ("" when absent or not a string).
-func (a *Answer) Code() string { s, _ := a.Obj["resultCode"].(string); return s }
+// Answer is a production interface's answer, its fields decoded with numbers
+// kept as json.Number (so decimals can be counted).
+type Answer = probe.Answer
 
 // Run runs the suite of o.Type against o.URL and reports every result. The error
 // is for a run that could not start (unknown type, bad URL); failures of the server
@@ -429,7 +423,7 @@ func (r *runner) send(ctx context.Context, c *probe.Client, s probe.Signed) call
 		cl.timeout = errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 		return cl
 	}
-	cl.a = &Answer{Answer: a, Obj: decodeObject(a.Body)}
+	cl.a = &a
 	return cl
 }
 
@@ -451,7 +445,9 @@ func (r *runner) judgeKey(cl call, want []string, c *Case, key kgsign.Key) []str
 		}
 		return []string{"request failed: " + cl.err.Error()}
 	}
-	problems := checkShape(cl.a, key)
+	judged := *cl.a
+	judged.Key = key
+	problems := judged.Problems()
 	if cl.elapsed > r.o.Timeout {
 		problems = append(problems, fmt.Sprintf("answered after %v, over the %v limit", cl.elapsed.Round(time.Millisecond), r.o.Timeout))
 	}
@@ -460,12 +456,12 @@ func (r *runner) judgeKey(cl call, want []string, c *Case, key kgsign.Key) []str
 		// A missing resultCode is already reported by the shape check.
 		if code != "" {
 			msg := ""
-			if m, ok := cl.a.Obj["resultMsg"].(string); ok && m != "" {
+			if m, ok := cl.a.Fields["resultMsg"].(string); ok && m != "" {
 				msg = fmt.Sprintf(" (resultMsg %q)", marketplace.Clip(m, 80))
 			}
 			problems = append(problems, fmt.Sprintf("resultCode %s, want %s%s", code, strings.Join(want, " or "), msg))
 		}
-	} else if c != nil && c.Check != nil && cl.a.Obj != nil {
+	} else if c != nil && c.Check != nil && cl.a.Fields != nil {
 		problems = append(problems, c.Check(r.env, cl.a)...)
 	}
 	return problems
@@ -529,7 +525,7 @@ func (r *runner) single(ctx context.Context, phase string, round int, c Case) Re
 	}
 	// Learn from any answer with an accepted code, so one shape defect (a wrong
 	// Body-Sign, say) is reported on every case instead of cascading.
-	if c.Learn != nil && final.a != nil && final.a.Obj != nil && slices.Contains(c.Want, final.a.Code()) {
+	if c.Learn != nil && final.a != nil && final.a.Fields != nil && slices.Contains(c.Want, final.a.Code()) {
 		c.Learn(r.env, final.a)
 	}
 	want := wants(c.Want)
@@ -566,7 +562,7 @@ func (r *runner) replay(ctx context.Context, cli *probe.Client, s probe.Signed, 
 			continue
 		}
 		for _, p := range r.judgeKey(cl, []string{codeAuth}, nil, cli.Key) {
-			if rt.OtherKey && p == bodySignMismatch {
+			if rt.OtherKey && p == probe.BodySignMismatch {
 				continue
 			}
 			problems = append(problems, fmt.Sprintf("replayed at %s: %s", target, p))
@@ -631,7 +627,7 @@ func (r *runner) burst(ctx context.Context, phase string, round int, c Case) Res
 		for _, p := range ps {
 			problems = append(problems, fmt.Sprintf("copy %d: %s", i+1, p))
 		}
-		if cl.a == nil || cl.a.Obj == nil || !slices.Contains(c.Want, cl.a.Code()) {
+		if cl.a == nil || cl.a.Fields == nil || !slices.Contains(c.Want, cl.a.Code()) {
 			continue
 		}
 		if c.Learn != nil {

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/kgseller/kgseller/shared/probe"
 )
 
 // Mock orders of the debug tool (docs/protocol.md#mock-orders); the order line is
@@ -74,18 +76,18 @@ func newInstanceCase(name, order string) Case {
 		},
 		Want: []string{codeOK, codeProcessing},
 		Check: func(e *Env, a *Answer) []string {
-			p := checkFields("", a.Obj, newInstanceFields)
-			got, _ := a.Obj["instanceId"].(string)
+			p := probe.CheckFields("", a.Fields, probe.NewInstanceFields)
+			got, _ := a.Fields["instanceId"].(string)
 			if known, ok := e.lookup(instanceKey(order)); ok && got != "" && got != known {
 				p = append(p, fmt.Sprintf("instanceId %q differs from %q answered earlier for the same order: not idempotent", marketplace.Clip(got, 64), marketplace.Clip(known, 64)))
 			}
 			return p
 		},
 		Learn: func(e *Env, a *Answer) {
-			id, _ := a.Obj["instanceId"].(string)
+			id, _ := a.Fields["instanceId"].(string)
 			e.Learn(instanceKey(order), id)
 		},
-		Agree:      func(a *Answer) string { s, _ := a.Obj["instanceId"].(string); return s },
+		Agree:      func(a *Answer) string { s, _ := a.Fields["instanceId"].(string); return s },
 		AgreeField: "instanceId",
 	}
 }
@@ -108,54 +110,20 @@ func queryCase(name string, poll bool, orders ...string) Case {
 		Want: []string{codeOK},
 		Poll: poll,
 		Check: func(e *Env, a *Answer) []string {
-			p := checkFields("", a.Obj, queryFields)
+			p := probe.CheckFields("", a.Fields, probe.QueryInstanceFields)
 			if a.Code() != codeOK {
 				return p
 			}
-			found := map[string]bool{}
-			if info, ok := a.Obj["info"].([]any); ok {
-				for _, el := range info {
-					if m, ok := el.(map[string]any); ok {
-						id, _ := m["instanceId"].(string)
-						found[id] = true
-					}
-				}
-			}
+			var ids []string
 			for _, o := range orders {
-				if id, ok := e.lookup(instanceKey(o)); ok && !found[id] {
-					p = append(p, fmt.Sprintf("info has no entry for instanceId %q (the debug tool requires instanceId)", marketplace.Clip(id, 64)))
+				if id, ok := e.lookup(instanceKey(o)); ok {
+					ids = append(ids, id)
 				}
 			}
-			return p
+			return append(p, probe.MissingInstances(a.Fields, ids...)...)
 		},
 	}
 }
-
-// Documented answer fields (docs/protocol.md#newinstance, docs/protocol.md#queryinstance).
-var (
-	newInstanceFields = []field{{name: "instanceId", kind: kString, max: 64, req: true}}
-	appInfoFields     = []field{
-		{name: "frontEndUrl", kind: kString, max: 512, req: true},
-		{name: "adminUrl", kind: kString, max: 512},
-		{name: "userName", kind: kString, max: 128},
-		{name: "password", kind: kString, max: 128},
-		{name: "memo", kind: kString, max: 1024},
-	}
-	usageInfoFields = []field{
-		{name: "relatedInstanceId", kind: kString, max: 64},
-		{name: "usageValue", kind: kNumber, req: true, check: maxDecimals(4)},
-		{name: "statisticalTime", kind: kString, max: 20, req: true, check: digitsTime(17)},
-		{name: "dashboardUrl", kind: kString, max: 512},
-	}
-	queryFields = []field{
-		{name: "encryptType", kind: kString, max: 3},
-		{name: "info", kind: kArray, of: []field{
-			{name: "instanceId", kind: kString, max: 64, req: true},
-			{name: "appInfo", kind: kObject, of: appInfoFields},
-			{name: "usageInfo", kind: kArray, of: usageInfoFields},
-		}},
-	}
-)
 
 // saasProduct is the SaaS basic suite (docs/protocol.md#saas-basic): every activity of the
 // debug tool, on the mock orders, replayed in any order, the way dial tests replay

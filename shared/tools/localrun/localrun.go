@@ -64,6 +64,8 @@ type Options struct {
 	// TimerEvery, when positive, replaces the schedule of every TIMER trigger
 	// (tests use it instead of waiting a minute).
 	TimerEvery time.Duration
+	// AlertOutput receives what the fake alert channels are sent (default stdout).
+	AlertOutput io.Writer
 }
 
 // Stack is a running local run.
@@ -77,9 +79,12 @@ type Stack struct {
 	// KG_MKT_ENDPOINT pointed them elsewhere (then nil).
 	Market    *fakemkt.Server
 	MarketURL string
-	db        *embeddeddb.Server
-	handler   http.Handler
-	stop      []func()
+	// Alerts are the fake SMN topic and robot that receive interface-monitor's
+	// notices.
+	Alerts  *Alerts
+	db      *embeddeddb.Server
+	handler http.Handler
+	stop    []func()
 }
 
 // Start brings the stack up; Close takes it down.
@@ -148,6 +153,14 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	// Endpoints start the worker through the emulated FunctionGraph API.
 	env = setEnv(env, "FULFIL_WORKER_URN", LocalWorkerURN)
 	env = setEnv(env, "FULFIL_WORKER_ENDPOINT", "http://"+o.Addr)
+	if o.AlertOutput == nil {
+		o.AlertOutput = os.Stdout
+	}
+	if s.Alerts, err = s.startAlerts(getenvOr(env, "HUAWEICLOUD_SDK_AK"), getenvOr(env, "HUAWEICLOUD_SDK_SK"), o.AlertOutput); err != nil {
+		s.Close()
+		return nil, err
+	}
+	env = monitorEnv(env, getenv, o.Addr, s.Alerts)
 	kitSSO := localKitSSO(o.Addr, getenv, o.Logger)
 	env = kitSSO.addEnv(env)
 	env = licenseEnv(env, getenv)

@@ -17,7 +17,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 
-	"github.com/kgseller/kgseller/shared/endpoint"
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/provision"
@@ -461,7 +460,7 @@ func TestOversizedBodyOnEveryRoute(t *testing.T) {
 					t.Errorf("%s: %d %.200s, want 413 BACKEND.0413", what, resp.StatusCode, body)
 				}
 			default:
-				got, err := endpoint.CheckAnswer(events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Body: string(body),
+				got, err := probe.CheckEvent(events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Body: string(body),
 					Headers: map[string]string{"Content-Type": resp.Header.Get("Content-Type"), "Body-Sign": resp.Header.Get("Body-Sign")}}, key)
 				if err != nil || got["resultCode"] != "000002" {
 					t.Errorf("%s: %v %v, want a signed 000002", what, got, err)

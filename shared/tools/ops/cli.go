@@ -28,7 +28,11 @@ Reads the database named by -dsn or DB_DSN. Only retry and purge-nonces write, a
 only with -yes; without it they print what they would change.
 
 commands:
-  summary                      instances by status and state, jobs by state, dead jobs by kind, nonces
+  summary                      instances by status and state, jobs by state, dead jobs by kind, nonces,
+                               the interface monitor's failing and alerted checks
+  health                       the interface monitor: each check's state, the last runs and failures,
+                               the oldest stuck job
+      -check NAME  -runs N (20)  -stuck-after DURATION (15m)
   instances                    list instances, newest first
       -status NORMAL|FROZEN|RELEASED  -state PROVISIONING|ACTIVE|FAILED  -order ID  -line ID  -limit N
   orders                       list orders applied to instances (renewals, cancellations, upgrades)
@@ -155,6 +159,7 @@ type command func(fs *flag.FlagSet) func(ctx context.Context, o *Ops, args []str
 
 var commands = map[string]command{
 	"summary":      summaryCmd,
+	"health":       healthCmd,
 	"instances":    instancesCmd,
 	"orders":       ordersCmd,
 	"jobs":         jobsCmd,
@@ -204,7 +209,31 @@ func summaryCmd(fs *flag.FlagSet) func(context.Context, *Ops, []string, *output)
 		}
 		t.row("nonces", "stored", strconv.FormatInt(s.Nonces, 10))
 		t.row("nonces", "expired (purge-nonces deletes them)", strconv.FormatInt(s.ExpiredNonces, 10))
+		t.row("monitor", "checks", strconv.Itoa(s.Monitor.Checks))
+		t.row("monitor", "failing: "+strings.Join(s.Monitor.Failing, ", "), strconv.Itoa(len(s.Monitor.Failing)))
+		t.row("monitor", "alerted: "+strings.Join(s.Monitor.Alerted, ", "), strconv.Itoa(len(s.Monitor.Alerted)))
+		t.row("monitor", "last run "+tsp(s.Monitor.LastRunAt), "")
 		return t.flush()
+	}
+}
+
+func healthCmd(fs *flag.FlagSet) func(context.Context, *Ops, []string, *output) error {
+	var q HealthQuery
+	fs.StringVar(&q.Check, "check", "", "only this check (e.g. interface, database, jobs.dead)")
+	fs.IntVar(&q.Runs, "runs", 20, "how many recent runs and failures (max 1000)")
+	fs.DurationVar(&q.StuckAfter, "stuck-after", 15*time.Minute, "a PENDING job due for longer than this is stuck")
+	return func(ctx context.Context, o *Ops, args []string, out *output) error {
+		if err := noArgs(args); err != nil {
+			return err
+		}
+		h, err := o.Health(ctx, q)
+		if err != nil {
+			return err
+		}
+		if out.json {
+			return out.encode(h)
+		}
+		return out.health(h)
 	}
 }
 

@@ -158,17 +158,22 @@ type Summary struct {
 	DeadJobsByKind    map[string]int `json:"deadJobsByKind"`
 	Nonces            int64          `json:"nonces"`
 	ExpiredNonces     int64          `json:"expiredNonces"`
+	Monitor           MonitorSummary `json:"monitor"`
 }
 
-// Summary counts instances, jobs and nonces.
+// Summary counts instances, jobs and nonces, and the monitor's failing checks.
 func (o *Ops) Summary(ctx context.Context) (Summary, error) {
 	c, err := o.Store.Count(ctx)
 	if err != nil {
 		return Summary{}, err
 	}
+	m, err := o.monitorSummary(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
 	return Summary{
 		InstancesByStatus: c.InstancesByStatus, InstancesByState: c.InstancesByState, JobsByState: c.JobsByState,
-		DeadJobsByKind: c.DeadJobsByKind, Nonces: c.Nonces, ExpiredNonces: c.ExpiredNonces,
+		DeadJobsByKind: c.DeadJobsByKind, Nonces: c.Nonces, ExpiredNonces: c.ExpiredNonces, Monitor: m,
 	}, nil
 }
 

@@ -3,6 +3,7 @@ package ops_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"io"
@@ -97,7 +98,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	now := time.Now()
 	for i, exp := range []time.Time{now.Add(-time.Hour), now.Add(-time.Minute), now.Add(time.Hour)} {
-		if err := st.RememberNonce(ctx, "basic", "nonce-"+strconv.Itoa(i), exp); err != nil {
+		if err := st.RememberNonce(ctx, "basic", "nonce-"+strconv.Itoa(i), exp, 0); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -144,6 +145,8 @@ func (f *fixture) snapshot(t *testing.T) string {
 		"SELECT * FROM instance_orders ORDER BY kind, order_id, order_line_id",
 		"SELECT * FROM jobs ORDER BY id",
 		"SELECT * FROM nonces ORDER BY scope, nonce",
+		"SELECT * FROM monitor_checks ORDER BY check_name",
+		"SELECT * FROM monitor_runs ORDER BY check_name, seq",
 	} {
 		rows, err := f.st.DB().Queryx(q)
 		if err != nil {
@@ -382,12 +385,14 @@ func TestPurgeNonces(t *testing.T) {
 // and compares every table before and after.
 func TestReadOnlyWritesNothing(t *testing.T) {
 	f := newFixture(t)
+	f.monitorRuns(t, "interface failed")
 	before := f.snapshot(t)
 	dead := strconv.FormatInt(f.deadJob, 10)
 	for _, args := range [][]string{
 		{"summary"}, {"instances"}, {"instances", "-state", "FAILED"}, {"orders"}, {"orders", "-order", f.renewOrder},
 		{"jobs"}, {"jobs", "-state", "DEAD"}, {"history", "-order", "CS-OPS-OK"}, {"history", "-instance", f.failedID},
 		{"retry", dead}, {"retry", "-keep-attempts", dead}, {"retry", "-all-dead"}, {"purge-nonces"}, {"purge-nonces", "-batch", "1"},
+		{"health"}, {"health", "-check", "interface", "-runs", "3"},
 	} {
 		for _, asJSON := range []bool{false, true} {
 			a := append([]string(nil), args...)
@@ -410,6 +415,7 @@ func TestUsage(t *testing.T) {
 	for _, args := range [][]string{
 		{}, {"frobnicate"}, {"jobs", "-state", "STUCK"}, {"instances", "-status", "ON"}, {"retry"}, {"retry", "x1"},
 		{"retry", "-kind", "provision", "1"}, {"history"}, {"history", "-order", "a", "-instance", "b"}, {"summary", "extra"},
+		{"health", "extra"}, {"health", "-stuck-after", "soon"},
 	} {
 		if code, _, _ := f.run(t, args...); code != ops.ExitUsage {
 			t.Fatalf("ops %v: exit %d, want %d", args, code, ops.ExitUsage)
@@ -445,9 +451,11 @@ func TestRenderingIsInert(t *testing.T) {
 		`{"note":"`+"\u009b2J\u202E"+`"}`, f.renewOrder); err != nil {
 		t.Fatal(err)
 	}
+	f.monitorRuns(t, hostile)
 	for _, args := range [][]string{
 		{"instances"}, {"jobs"}, {"orders"}, {"history", "-order", "CS-OPS-DEAD"}, {"history", "-order", f.renewOrder},
 		{"-json", "instances"}, {"-json", "jobs"}, {"-json", "orders"}, {"-json", "history", "-order", "CS-OPS-DEAD"},
+		{"health"}, {"-json", "health"},
 	} {
 		out := f.ok(t, args...)
 		if !strings.Contains(out, "boom") && !strings.Contains(out, "note") {
@@ -459,5 +467,75 @@ func TestRenderingIsInert(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// monitorRuns records what interface-monitor would after three runs: the
+// interface failing twice (alerted, detail as given) after passing once, the
+// database passing, and one job due an hour ago that never ran.
+func (f *fixture) monitorRuns(t *testing.T, detail string) (stuckJob int64) {
+	t.Helper()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	since := now.Add(-10 * time.Minute)
+	checks := []store.MonitorCheck{
+		{Name: "interface", Failures: 2, Incident: true, Seq: 3, Since: sql.NullTime{Time: since, Valid: true},
+			LastOKAt: sql.NullTime{Time: since.Add(-5 * time.Minute), Valid: true}, LastRunAt: now, LastDetail: detail},
+		{Name: "database", Seq: 3, LastOKAt: sql.NullTime{Time: now, Valid: true}, LastRunAt: now, LastDetail: "reachable"},
+	}
+	var runs []store.MonitorRun
+	for i := int64(1); i <= 3; i++ {
+		at := now.Add(time.Duration(i-3) * 5 * time.Minute)
+		runs = append(runs, store.MonitorRun{Check: "interface", Seq: i, RunAt: at, OK: i == 1, LatencyMS: 12, Detail: map[bool]string{true: "saas.queryInstance 000000 in 12ms", false: detail}[i == 1]},
+			store.MonitorRun{Check: "database", Seq: i, RunAt: at, OK: true, Detail: "reachable"})
+	}
+	if err := f.st.SaveMonitor(ctx, checks, runs, 100); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.st.CreateInstance(ctx, marketplace.Instance{InstanceID: "inst-stuck", OrderID: "CS-OPS-STUCK", OrderLineID: "CS-OPS-STUCK-000001", BusinessID: "inst-stuck"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.st.DB().Exec("UPDATE jobs SET next_run_at = ? WHERE id = ?", now.Add(-time.Hour), res.JobID); err != nil {
+		t.Fatal(err)
+	}
+	return res.JobID
+}
+
+// TestHealth: ops health shows each check's state, the last runs and failures
+// and the oldest stuck job; summary counts the failing and alerted checks.
+func TestHealth(t *testing.T) {
+	f := newFixture(t)
+	stuck := f.monitorRuns(t, "saas.queryInstance: HTTP 502, want 200")
+	h := decode[ops.Health](t, f.ok(t, "health", "-json"))
+	if len(h.Checks) != 2 || h.Checks[1].Check != "interface" || h.Checks[1].Status != ops.CheckAlerted || h.Checks[1].Failures != 2 ||
+		h.Checks[0].Status != ops.CheckOK {
+		t.Fatalf("checks %+v", h.Checks)
+	}
+	if len(h.Runs) != 6 || len(h.Failures) != 2 || h.Failures[0].Check != "interface" || h.Failures[0].OK {
+		t.Fatalf("runs %+v failures %+v", h.Runs, h.Failures)
+	}
+	if h.OldestStuckJob == nil || h.OldestStuckJob.ID != stuck {
+		t.Fatalf("oldest stuck job %+v, want #%d", h.OldestStuckJob, stuck)
+	}
+	if one := decode[ops.Health](t, f.ok(t, "health", "-json", "-check", "database", "-runs", "2")); len(one.Checks) != 1 || len(one.Runs) != 2 || len(one.Failures) != 0 {
+		t.Fatalf("-check database -runs 2: %+v", one)
+	}
+	out := f.ok(t, "health")
+	_, stuckPart, _ := strings.Cut(out, "Oldest stuck job")
+	if !strings.Contains(stuckPart, "inst-stuck") || !strings.Contains(stuckPart, "PENDING") {
+		t.Fatalf("health table lacks the stuck job:\n%s", out)
+	}
+	for _, want := range []string{"ALERTED", "HTTP 502", "FAILED"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("health table lacks %q:\n%s", want, out)
+		}
+	}
+	sum := decode[ops.Summary](t, f.ok(t, "summary", "-json"))
+	if sum.Monitor.Checks != 2 || len(sum.Monitor.Alerted) != 1 || sum.Monitor.Alerted[0] != "interface" || len(sum.Monitor.Failing) != 1 {
+		t.Fatalf("summary monitor %+v", sum.Monitor)
+	}
+	if s := f.ok(t, "summary"); !strings.Contains(s, "alerted: interface") {
+		t.Fatalf("summary table:\n%s", s)
 	}
 }

@@ -35,10 +35,12 @@ type WorkerResult struct {
 // finishes before FunctionGraph's timeout.
 const workerMargin = 3 * time.Second
 
-// FulfilWorker builds the fulfil-worker function. It is invoked by its TIMER trigger
-// (every minute) and asynchronously by the endpoints right after they commit a job,
-// with {"jobId": N}. Either way it runs that job first, then every due job until its
-// time budget is spent, and purges expired nonces.
+// FulfilWorker builds the fulfil-worker function. It is invoked asynchronously by
+// the endpoints right after they commit a job, with {"jobId": N}, and then runs
+// that job and nothing else: the job's own round trips are all it costs the
+// database. Its TIMER trigger (every minute) runs every due job until the time
+// budget is spent (jobs whose start was lost, retries after their backoff) and
+// purges expired nonces.
 func FulfilWorker(src config.Source) fgruntime.InvokeFunc {
 	logger := config.Logger(src)
 	l := config.New(src)
@@ -97,9 +99,12 @@ func work(ctx context.Context, run *fulfil.Runner, st *store.Store, payload []by
 	if json.Unmarshal(payload, &kick) == nil && kick.JobID > 0 {
 		out, err := run.Run(ctx, kick.JobID)
 		if err != nil {
+			res.Error = fmt.Sprintf("running job %d: %v", kick.JobID, err)
 			logger.Error("running job", "job", kick.JobID, "err", err)
 		}
 		count(out)
+		logger.Info("worker run", "job", kick.JobID, "outcome", string(out))
+		return res
 	}
 	for ctx.Err() == nil {
 		counts, err := run.RunDue(ctx, batch)

@@ -26,6 +26,8 @@ func main() {
 			panic("requested panic")
 		case "sleep":
 			time.Sleep(3 * time.Second)
+		case "hang":
+			time.Sleep(time.Hour) // until the function's timeout ends the instance
 		case "nap":
 			time.Sleep(500 * time.Millisecond)
 		}
