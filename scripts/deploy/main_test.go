@@ -51,6 +51,10 @@ func projectEnv(t *testing.T, fakeURL string) map[string]string {
 			env[name] = "0"
 		case name == "KG_LICENSE_DEVICE_BOUND" || name == "SSO_REQUIRE_STATE":
 			env[name] = "false"
+		case name == "MONITOR_SMN_TOPIC_URN":
+			env[name] = "urn:smn:xx-test-1:0123456789abcdef0123456789abcdef:kgseller-alerts"
+		case name == "MONITOR_WEBHOOK_FORMAT":
+			env[name] = "wecom"
 		case strings.HasSuffix(name, "DSN"):
 			env[name] = "kgseller_app:" + strings.Repeat("p", 32) + "@tcp(rds-0123456789.internal.example:3306)/kgseller"
 		case strings.HasSuffix(name, "_URL") || strings.HasSuffix(name, "_URI"):

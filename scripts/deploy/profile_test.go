@@ -8,11 +8,12 @@ import (
 )
 
 // saasOnly leaves the harness's environment with what a SaaS seller sets: no
-// Kit, unified login, License, API-backend or webhook settings.
+// Kit, unified login, License, order-notification, API-backend or webhook
+// settings (nor the monitor's addresses of those).
 func saasOnly(h *harness) {
 	for name := range h.env {
 		if strings.HasPrefix(name, "SSO_") || strings.HasPrefix(name, "APIG_SIGNATURE") || strings.Contains(name, "KIT") ||
-			strings.Contains(name, "LICENSE") || name == "PROVISION_WEBHOOK_SECRET" || name == "KG_ACCESS_KEY_NOTIFY" {
+			strings.Contains(name, "LICENSE") || strings.Contains(name, "NOTIFY") || name == "PROVISION_WEBHOOK_SECRET" {
 			delete(h.env, name)
 		}
 	}
@@ -20,9 +21,9 @@ func saasOnly(h *harness) {
 
 // TestProfileDeploysOnlyWhatItSells: a SaaS-only seller's environment fails the
 // whole manifest, every missing setting listed before the cloud is called; with
-// -profile saas it deploys only saas-produce and its worker, with the routes of
-// /saas/produce and the domain root alone, smoke-tests only those, and counts
-// only their connections.
+// -profile saas it deploys only saas-produce, its worker and the interface
+// monitor, with the routes of /saas/produce and the domain root alone,
+// smoke-tests only those, and counts only their connections.
 func TestProfileDeploysOnlyWhatItSells(t *testing.T) {
 	h := newHarness(t)
 	saasOnly(h)
@@ -48,7 +49,7 @@ func TestProfileDeploysOnlyWhatItSells(t *testing.T) {
 	}
 	for _, n := range h.names {
 		_, deployed := h.cloud.Function(n)
-		if deployed != (n == "saas-produce" || n == "fulfil-worker") {
+		if deployed != (n == "saas-produce" || n == "fulfil-worker" || n == "interface-monitor") {
 			t.Errorf("%s deployed: %v", n, deployed)
 		}
 	}
@@ -61,15 +62,16 @@ func TestProfileDeploysOnlyWhatItSells(t *testing.T) {
 		t.Errorf("saas-produce triggers %v", paths)
 	}
 	for _, want := range []string{
-		"profile saas: fulfil-worker, saas-produce", "settings: every required variable is set",
-		"Σ maxInstances × pool = 32 of 400", "smoke saas-produce: ok (signed queryInstance answered 000003", "deployment done",
+		"profile saas: fulfil-worker, interface-monitor, saas-produce", "settings: every required variable is set",
+		"Σ maxInstances × pool = 33 of 400", "smoke saas-produce: ok (signed queryInstance answered 000003", "deployment done",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("saas: output lacks %q\n%s", want, out)
 		}
 	}
 	for _, line := range strings.Split(out, "\n") {
-		if strings.HasPrefix(line, "smoke ") && !strings.HasPrefix(line, "smoke saas-produce:") && !strings.HasPrefix(line, "smoke fulfil-worker:") {
+		if strings.HasPrefix(line, "smoke ") && !strings.HasPrefix(line, "smoke saas-produce:") && !strings.HasPrefix(line, "smoke fulfil-worker:") &&
+			!strings.HasPrefix(line, "smoke interface-monitor:") {
 			t.Errorf("saas: smoke-tests another function: %s", line)
 		}
 	}
@@ -79,7 +81,7 @@ func TestProfileDeploysOnlyWhatItSells(t *testing.T) {
 
 	// The profile may come from the environment (or deploy.env) instead.
 	h.env[ProfileVar] = "saas"
-	if code, out := h.run(t, "--dry-run"); code != 0 || !strings.Contains(out, "2 function(s) of profile saas") {
+	if code, out := h.run(t, "--dry-run"); code != 0 || !strings.Contains(out, "3 function(s) of profile saas") {
 		t.Errorf("%s=saas: exit %d\n%s", ProfileVar, code, out)
 	}
 	if code, out := h.run(t, "-profile", "nope"); code != 1 || !strings.Contains(out, `no profile "nope"`) {
@@ -196,7 +198,7 @@ func TestGuidedFirstRun(t *testing.T) {
 		"FUNCTIONGRAPH_ENDPOINT": environ["FUNCTIONGRAPH_ENDPOINT"], "APIG_ENDPOINT": environ["APIG_ENDPOINT"],
 	}
 	code, out = h.run(t, "--dry-run")
-	if code != 0 || !strings.Contains(out, "2 function(s) of profile saas to xx-test-1, project project0123 (dry run: the cloud is read") ||
+	if code != 0 || !strings.Contains(out, "3 function(s) of profile saas to xx-test-1, project project0123 (dry run: the cloud is read") ||
 		!strings.Contains(out, "VPC vpc-of-init subnet subnet-of-init") {
 		t.Fatalf("a run after -init: exit %d\n%s", code, out)
 	}

@@ -5,6 +5,7 @@ import (
 	"github.com/kgseller/kgseller/shared/wire/apifn"
 	"github.com/kgseller/kgseller/shared/wire/kitfn"
 	"github.com/kgseller/kgseller/shared/wire/licensefn"
+	"github.com/kgseller/kgseller/shared/wire/monitorfn"
 	"github.com/kgseller/kgseller/shared/wire/notifyfn"
 	"github.com/kgseller/kgseller/shared/wire/saasfn"
 	"github.com/kgseller/kgseller/shared/wire/sellerfn"
@@ -37,4 +38,5 @@ var Assemblies = map[string]Assembly{
 	"provision-callback":   {"sellerfn.ProvisionCallback", func(s config.Source) { sellerfn.ProvisionCallback(s) }},
 	"usage-report":         {"sellerfn.UsageReport", func(s config.Source) { sellerfn.UsageReport(s) }},
 	"api-backend":          {"apifn.Backend", func(s config.Source) { apifn.Backend(s) }},
+	"interface-monitor":    {"monitorfn.InterfaceMonitor", func(s config.Source) { monitorfn.InterfaceMonitor(s) }},
 }

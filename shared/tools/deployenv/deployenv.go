@@ -381,7 +381,11 @@ func Audit(fn string, settings map[string]string) (*config.Audit, error) {
 	if !ok {
 		return nil, fmt.Errorf("deployenv: %s has no assembly in deployenv.Assemblies", fn)
 	}
-	a := config.NewAudit(settings)
+	// The function may log while it is built (a warning about an optional
+	// setting); those lines are for its own log, not the tool's output.
+	quiet := maps.Clone(settings)
+	quiet[config.LogLevel] = "error"
+	a := config.NewAudit(quiet)
 	asm.Build(a.Source())
 	return a, nil
 }

@@ -119,6 +119,18 @@ func TestProjectProfiles(t *testing.T) {
 			}
 		}
 	}
+	// Every function the marketplace calls (a route, a marketplace access key)
+	// is watched by interface-monitor wherever it is deployed.
+	for _, name := range m.Names() {
+		fn := m.Functions[name]
+		marketplace := false
+		for k := range fn.EncryptedUserData {
+			marketplace = marketplace || strings.HasPrefix(k, "KG_ACCESS_KEY_")
+		}
+		if len(m.RoutesOf(name)) > 0 && marketplace && !slices.Contains(m.Custom.Needs[name], "interface-monitor") {
+			t.Errorf("%s answers the marketplace, but custom.needs does not list interface-monitor for it", name)
+		}
+	}
 	jo, err := m.ForProfile("joint-operation")
 	if err != nil {
 		t.Fatal(err)
