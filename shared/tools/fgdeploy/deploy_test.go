@@ -645,3 +645,32 @@ func TestDryRunWithoutAZip(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedGatewayTrigger: an account that still has the shared gateway gives a
+// trigger triggerTypeCode APIG and no gateway instance; the deployment creates
+// it in the shared group and leaves its throttling to the console.
+func TestSharedGatewayTrigger(t *testing.T) {
+	f := newFixture(t)
+	f.cloud.AddSharedGroup("shared-grp")
+	yml := strings.Replace(testManifest,
+		`eventData: {name: api_b, instanceId: "${env:APIG_INSTANCE_ID}", groupId: "${env:APIG_GROUP_ID}", reqMethod: GET, auth: NONE, path: /b, timeout: 8000}`,
+		`eventData: {name: api_b, groupId: shared-grp, reqMethod: GET, auth: NONE, path: /b, timeout: 8000}`, 1)
+	yml = strings.Replace(yml, "      - triggerTypeCode: DEDICATEDGATEWAY\n        eventData: {name: api_b", "      - triggerTypeCode: APIG\n        eventData: {name: api_b", 1)
+	if !strings.Contains(yml, "triggerTypeCode: APIG\n") {
+		t.Fatal("fixture edit failed")
+	}
+	m, err := manifest.Parse([]byte(yml), f.env.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.deploy(func(o *Options) { o.Manifest, o.Only = m, []string{"api-b"} }); err != nil {
+		t.Fatalf("%v\n%s", err, f.out.String())
+	}
+	tr := f.cloud.Triggers("api-b")
+	if len(tr) != 1 || tr[0].Type != "APIG" || tr[0].EventData["group_id"] != "shared-grp" || tr[0].EventData["instance_id"] != nil {
+		t.Errorf("triggers %+v", tr)
+	}
+	if !strings.Contains(f.out.String(), "api-b uses the shared gateway; its throttling is set in the console") {
+		t.Errorf("output:\n%s", f.out.String())
+	}
+}
