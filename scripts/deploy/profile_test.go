@@ -84,6 +84,9 @@ func TestProfileDeploysOnlyWhatItSells(t *testing.T) {
 	if code, out := h.run(t, "--dry-run"); code != 0 || !strings.Contains(out, "3 function(s) of profile saas") {
 		t.Errorf("%s=saas: exit %d\n%s", ProfileVar, code, out)
 	}
+	if code, out := h.run(t, "-profile", "saas", "--only", "license-produce"); code != 1 || !strings.Contains(out, "license-produce: not a function of profile saas") {
+		t.Errorf("--only outside the profile: exit %d\n%s", code, out)
+	}
 	if code, out := h.run(t, "-profile", "nope"); code != 1 || !strings.Contains(out, `no profile "nope"`) {
 		t.Errorf("unknown profile: exit %d\n%s", code, out)
 	}

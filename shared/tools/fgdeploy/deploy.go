@@ -221,6 +221,9 @@ func selectNames(m *manifest.Manifest, only []string) ([]string, error) {
 	var out []string
 	for _, n := range only {
 		if _, ok := m.Functions[n]; !ok {
+			if m.Profile != "" {
+				return nil, fmt.Errorf("--only %s: not a function of profile %s", n, m.Profile)
+			}
 			return nil, fmt.Errorf("--only %s: not a function in serverless.yml", n)
 		}
 		if !seen[n] {
