@@ -1,8 +1,8 @@
 package fglocal
 
 import (
-	"bytes"
 	"context"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"io"
 	"log/slog"
 	"net/http"
@@ -227,7 +227,7 @@ func TestInvokeRaw(t *testing.T) {
 // and the gateway's 12 MB reaches the function, which answers it; the instance
 // stays. Beyond 12 MB the gateway answers itself, with the request id.
 func TestOversizedBodyAnsweredByTheFunction(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	e, srv := newEmulatorWith(t, 4, slog.New(slog.NewTextHandler(&logs, nil)))
 	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
 	resp := post(t, srv.URL+"/echo", strings.Repeat("x", 7<<20))
@@ -251,7 +251,7 @@ func TestOversizedBodyAnsweredByTheFunction(t *testing.T) {
 // the function; its instance finishes the invocation and serves the next one. The
 // 504 is logged with its request id.
 func TestGatewayTimeoutKeepsTheInstance(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	e, srv := newEmulatorWith(t, 1, slog.New(slog.NewTextHandler(&logs, nil)))
 	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
 	resp := post(t, srv.URL+"/nap", "")
@@ -266,24 +266,6 @@ func TestGatewayTimeoutKeepsTheInstance(t *testing.T) {
 	if got := e.Stats()["echo"]; got != 1 {
 		t.Fatalf("%d cold starts, want 1: the gateway timeout killed the instance", got)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the emulator's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 const limitsManifest = `
@@ -342,7 +324,7 @@ func limitsEmulator(t *testing.T, override int, logger *slog.Logger) (*Emulator,
 // that finds them all busy waits for one up to its route's gateway timeout, and
 // then fails as API Gateway fails it (504, APIG.0202), without a new instance.
 func TestMaxInstancesPerFunction(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	e, srv := limitsEmulator(t, 0, slog.New(slog.NewTextHandler(&logs, nil)))
 	u := e.Usage()
 	if u["one"].Limit != 1 || u["two"].Limit != 2 || u["undeclared"].Limit != 400 {
