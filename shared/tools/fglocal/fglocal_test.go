@@ -2,6 +2,7 @@ package fglocal
 
 import (
 	"context"
+	"fmt"
 	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"io"
 	"log/slog"
@@ -54,15 +55,39 @@ functions:
         eventData: {reqMethod: POST, path: /hang}
 `
 
+// echoBinary is the echo test function, built once for the package's tests.
+var echoBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "fglocal-echo-")
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "echo")
+	if out, err := exec.Command(buildzip.GoCommand(), "build", "-o", bin, "./testdata/echo").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building echo: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if bin, err := echoBinary(); err == nil {
+		os.RemoveAll(filepath.Dir(bin))
+	}
+	os.Exit(code)
+}
+
+// buildEcho lays out a folder of its own with the echo binary as echo and sleeper.
 func buildEcho(t *testing.T) (string, *manifest.Manifest) {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command(buildzip.GoCommand(), "build", "-o", filepath.Join(dir, "echo"), "./testdata/echo")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building echo: %v\n%s", err, out)
-	}
-	if err := os.Link(filepath.Join(dir, "echo"), filepath.Join(dir, "sleeper")); err != nil {
+	bin, err := echoBinary()
+	if err != nil {
 		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"echo", "sleeper"} {
+		if err := copyFile(bin, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	m, err := manifest.Parse([]byte(testManifest), nil)
 	if err != nil {
@@ -399,4 +424,12 @@ func TestSetEnv(t *testing.T) {
 	if err := e.SetEnv("nothing", "K", "v"); err == nil {
 		t.Fatal("SetEnv of an unknown function succeeded")
 	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
 }
