@@ -55,12 +55,16 @@ functions:
         eventData: {reqMethod: POST, path: /hang}
 `
 
+// echoDir holds the echo binary once a test has built it.
+var echoDir string
+
 // echoBinary is the echo test function, built once for the package's tests.
 var echoBinary = sync.OnceValues(func() (string, error) {
 	dir, err := os.MkdirTemp("", "fglocal-echo-")
 	if err != nil {
 		return "", err
 	}
+	echoDir = dir
 	bin := filepath.Join(dir, "echo")
 	if out, err := exec.Command(buildzip.GoCommand(), "build", "-o", bin, "./testdata/echo").CombinedOutput(); err != nil {
 		return "", fmt.Errorf("building echo: %v\n%s", err, out)
@@ -70,8 +74,8 @@ var echoBinary = sync.OnceValues(func() (string, error) {
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if bin, err := echoBinary(); err == nil {
-		os.RemoveAll(filepath.Dir(bin))
+	if echoDir != "" {
+		os.RemoveAll(echoDir)
 	}
 	os.Exit(code)
 }
