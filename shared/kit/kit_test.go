@@ -1,12 +1,12 @@
 package kit_test
 
 import (
-	"bytes"
 	"context"
 	"crypto"
 	"crypto/rsa"
 	"encoding/json"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"log/slog"
 	"strconv"
 	"strings"
@@ -54,24 +54,7 @@ type harness struct {
 	st   *store.Store
 	box  *secretbox.Box
 	h    map[string]fgruntime.Handler
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *logbuf.Buffer
 }
 
 func newHarness(t *testing.T) *harness {
@@ -92,7 +75,7 @@ func newHarnessOn(t testing.TB, st *store.Store, timeout time.Duration) *harness
 		t.Fatal(err)
 	}
 	svc := &kit.Service{Store: st, Secrets: clientsecret.NewFromKeys(sellerKey(t)), Box: box}
-	logs := &syncBuffer{}
+	logs := &logbuf.Buffer{}
 	logger := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	h := &harness{t: t, st: st, box: box, logs: logs, h: map[string]fgruntime.Handler{}}
 	for name, dec := range map[string]endpoint.Decoder{

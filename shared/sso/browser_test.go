@@ -1,15 +1,14 @@
 package sso_test
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -36,23 +35,6 @@ func chromium() string {
 	return ""
 }
 
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // TestBrowserSignInAndOut drives headless Chromium through the local stack (the
 // real function binaries under the emulator, the fake unified login): the demo
 // application ⇒ /sso/login ⇒ the unified login page ⇒ /sso/callback ⇒ the
@@ -76,7 +58,7 @@ func TestBrowserSignInAndOut(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
-	fnLog := &lockedBuffer{}
+	fnLog := &logbuf.Buffer{}
 	stack, err := localrun.Start(ctx, localrun.Options{
 		Addr: ln.Addr().String(), ModuleDir: "../..", DSN: dsn, AccessKey: "browser-test-key",
 		Env: cleanEnv(), FunctionOutput: fnLog, BuildOutput: fnLog,

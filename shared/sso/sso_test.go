@@ -3,6 +3,7 @@ package sso_test
 import (
 	"context"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"io"
 	"log/slog"
 	"net/http"
@@ -55,7 +56,7 @@ type env struct {
 	box    *secretbox.Box
 	clock  *clock
 	dsn    string
-	logs   *lockedBuffer
+	logs   *logbuf.Buffer
 	kit    map[string]fgruntime.Handler
 	nonce  int
 }
@@ -109,7 +110,7 @@ func newEnv(t *testing.T) *env {
 		},
 		Store: st, Box: box, Cookies: cookies, HTTP: srv.Client(), Now: c.now,
 	}
-	logs := &lockedBuffer{}
+	logs := &logbuf.Buffer{}
 	svc.Logger = slog.New(slog.NewJSONHandler(logs, nil))
 	svc.HTTP.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	svc.HTTP.Timeout = 5 * time.Second

@@ -1,15 +1,14 @@
 package bench
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kgseller/kgseller/shared/tools/fglocal"
@@ -63,24 +62,6 @@ func functionTarget(m *manifest.Manifest, binDir, name string) *target {
 
 // timerEvent is the event of a TIMER trigger.
 var timerEvent = []byte(`{"version":"v2.0","trigger_type":"TIMER","trigger_name":"bench","user_event":"{\"source\":\"timer\"}"}`)
-
-// lockedBuffer collects a function's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // emulator starts an emulator for t whose function output goes to out.
 func (t *target) emulator(env []string, maxInstances int, out io.Writer) (*fglocal.Emulator, error) {
@@ -140,7 +121,7 @@ type coldResult struct {
 // process, times that invocation and the one after it, and stops the process.
 func (t *target) coldStart(ctx context.Context, env []string) (coldResult, error) {
 	var r coldResult
-	out := &lockedBuffer{}
+	out := &logbuf.Buffer{}
 	e, err := t.emulator(env, 1, out)
 	if err != nil {
 		return r, err

@@ -1,8 +1,9 @@
 package fglocal
 
 import (
-	"bytes"
 	"context"
+	"fmt"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"io"
 	"log/slog"
 	"net/http"
@@ -54,15 +55,43 @@ functions:
         eventData: {reqMethod: POST, path: /hang}
 `
 
+// echoDir holds the echo binary once a test has built it.
+var echoDir string
+
+// echoBinary is the echo test function, built once for the package's tests.
+var echoBinary = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "fglocal-echo-")
+	if err != nil {
+		return "", err
+	}
+	echoDir = dir
+	bin := filepath.Join(dir, "echo")
+	if out, err := exec.Command(buildzip.GoCommand(), "build", "-o", bin, "./testdata/echo").CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building echo: %v\n%s", err, out)
+	}
+	return bin, nil
+})
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if echoDir != "" {
+		os.RemoveAll(echoDir)
+	}
+	os.Exit(code)
+}
+
+// buildEcho lays out a folder of its own with the echo binary as echo and sleeper.
 func buildEcho(t *testing.T) (string, *manifest.Manifest) {
 	t.Helper()
-	dir := t.TempDir()
-	cmd := exec.Command(buildzip.GoCommand(), "build", "-o", filepath.Join(dir, "echo"), "./testdata/echo")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building echo: %v\n%s", err, out)
-	}
-	if err := os.Link(filepath.Join(dir, "echo"), filepath.Join(dir, "sleeper")); err != nil {
+	bin, err := echoBinary()
+	if err != nil {
 		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, name := range []string{"echo", "sleeper"} {
+		if err := copyFile(bin, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	m, err := manifest.Parse([]byte(testManifest), nil)
 	if err != nil {
@@ -227,7 +256,7 @@ func TestInvokeRaw(t *testing.T) {
 // and the gateway's 12 MB reaches the function, which answers it; the instance
 // stays. Beyond 12 MB the gateway answers itself, with the request id.
 func TestOversizedBodyAnsweredByTheFunction(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	e, srv := newEmulatorWith(t, 4, slog.New(slog.NewTextHandler(&logs, nil)))
 	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
 	resp := post(t, srv.URL+"/echo", strings.Repeat("x", 7<<20))
@@ -251,7 +280,7 @@ func TestOversizedBodyAnsweredByTheFunction(t *testing.T) {
 // the function; its instance finishes the invocation and serves the next one. The
 // 504 is logged with its request id.
 func TestGatewayTimeoutKeepsTheInstance(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	e, srv := newEmulatorWith(t, 1, slog.New(slog.NewTextHandler(&logs, nil)))
 	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
 	resp := post(t, srv.URL+"/nap", "")
@@ -266,24 +295,6 @@ func TestGatewayTimeoutKeepsTheInstance(t *testing.T) {
 	if got := e.Stats()["echo"]; got != 1 {
 		t.Fatalf("%d cold starts, want 1: the gateway timeout killed the instance", got)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the emulator's concurrent logging.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 const limitsManifest = `
@@ -342,7 +353,7 @@ func limitsEmulator(t *testing.T, override int, logger *slog.Logger) (*Emulator,
 // that finds them all busy waits for one up to its route's gateway timeout, and
 // then fails as API Gateway fails it (504, APIG.0202), without a new instance.
 func TestMaxInstancesPerFunction(t *testing.T) {
-	var logs syncBuffer
+	var logs logbuf.Buffer
 	e, srv := limitsEmulator(t, 0, slog.New(slog.NewTextHandler(&logs, nil)))
 	u := e.Usage()
 	if u["one"].Limit != 1 || u["two"].Limit != 2 || u["undeclared"].Limit != 400 {
@@ -417,4 +428,12 @@ func TestSetEnv(t *testing.T) {
 	if err := e.SetEnv("nothing", "K", "v"); err == nil {
 		t.Fatal("SetEnv of an unknown function succeeded")
 	}
+}
+
+func copyFile(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, b, 0o755)
 }

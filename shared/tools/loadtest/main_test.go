@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"io"
 	"log/slog"
 	"net"
@@ -66,24 +67,6 @@ func scale(short, long int) int {
 	return long
 }
 
-// syncBuffer collects the output of several processes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // stackOptions adjust a test's stack.
 type stackOptions struct {
 	// dsn is the database the functions use; empty means a fresh test database.
@@ -106,7 +89,7 @@ type world struct {
 	stack  *localrun.Stack
 	base   string
 	db     *sql.DB // the test's own connection, never through the proxy
-	logs   *syncBuffer
+	logs   *logbuf.Buffer
 	client *probe.Client
 
 	mu      sync.Mutex
@@ -129,7 +112,7 @@ func start(t *testing.T, o stackOptions) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, logs: &syncBuffer{}}
+	w := &world{t: t, logs: &logbuf.Buffer{}}
 	w.secrets = []string{loadAccessKey, loadHookSecret, dataKey, suite.rsaKey, localrun.LocalSK}
 	if cfg, err := mysql.ParseDSN(o.direct); err == nil && len(cfg.Passwd) >= 8 && cfg.Passwd != cfg.User {
 		w.secrets = append(w.secrets, cfg.Passwd)

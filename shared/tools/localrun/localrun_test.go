@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"io"
 	"log/slog"
 	"net"
@@ -321,25 +322,6 @@ func TestWebhookDownThenUp(t *testing.T) {
 	}
 }
 
-// syncBuffer collects function output from several processes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	b.buf = append(b.buf, p...)
-	return len(p), nil
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return string(b.buf)
-}
-
 // TestNoSecretInLogsOrAnswers runs the functions with known secret values, drives
 // them through successful, forged, replayed and malformed calls and the seller API,
 // and searches every log line and answer for the secrets.
@@ -347,7 +329,7 @@ func TestNoSecretInLogsOrAnswers(t *testing.T) {
 	const accessKey = "AccessKey-Secret-0001"
 	const hookSecret = "Webhook-Secret-0002"
 	dataKey, _ := secretbox.NewKey()
-	var out syncBuffer
+	var out logbuf.Buffer
 	var answers []string
 	_, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
 		o.AccessKey = accessKey
@@ -408,7 +390,7 @@ func TestNoSecretInLogsOrAnswers(t *testing.T) {
 // the answer's request id is in the function's log.
 func TestOversizedBodyOnEveryRoute(t *testing.T) {
 	dataKey, _ := secretbox.NewKey()
-	var out syncBuffer
+	var out logbuf.Buffer
 	stack, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
 		o.FunctionOutput = &out
 		o.Env = append(os.Environ(), "PROVISION_WEBHOOK_SECRET=hook-secret", "KG_DATA_KEY="+dataKey)

@@ -3,6 +3,7 @@ package localrun_test
 import (
 	"context"
 	"encoding/json"
+	"github.com/kgseller/kgseller/shared/tools/logbuf"
 	"os"
 	"strings"
 	"testing"
@@ -31,7 +32,7 @@ func TestLocalRunMonitorAlertsOnceAndRecovers(t *testing.T) {
 	}
 	t.Cleanup(proxy.Close)
 	cfg.Addr = proxy.Addr()
-	var alerts syncBuffer
+	var alerts logbuf.Buffer
 	stack, _, _ := startStackWith(t, cfg.FormatDSN(), func(o *localrun.Options) {
 		o.Env = append(os.Environ(), "MONITOR_FAIL_AFTER=2")
 		o.AlertOutput = &alerts
