@@ -1,7 +1,8 @@
 package config
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -52,23 +53,14 @@ func (a *Audit) Source() Source {
 
 // Missing lists the settings the function found missing, sorted. An entry may
 // name alternatives ("KG_ACCESS_KEY_BASIC or KG_ACCESS_KEY").
-func (a *Audit) Missing() []string { return sortedSet(a.missing) }
+func (a *Audit) Missing() []string { return slices.Sorted(maps.Keys(a.missing)) }
 
 // Invalid lists the settings whose values the function refused, each with why
 // (which never quotes the value), sorted.
-func (a *Audit) Invalid() []string { return sortedSet(a.invalid) }
+func (a *Audit) Invalid() []string { return slices.Sorted(maps.Keys(a.invalid)) }
 
 // Asked reports whether the function read the setting.
 func (a *Audit) Asked(name string) bool { return a.asked[name] }
-
-func sortedSet(m map[string]bool) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}
 
 // audited reports whether src is an Audit's Source.
 func audited(src Source) bool { return src(auditHello) == auditHello }
