@@ -187,7 +187,7 @@ func run(ctx context.Context, args []string, environ func(string) string, stdin 
 		return 1
 	}
 	smoke := fgdeploy.Smoke{Disabled: *noSmoke, URL: firstSet(*smokeURL, getenv("KG_SMOKE_URL"))}
-	if !*noSmoke {
+	if !*noSmoke && !*dryRun {
 		smoke.Path, smoke.Key = smokeTarget(m, *smokePath, getenv, stdout)
 	}
 	empty := ""

@@ -220,3 +220,19 @@ func TestGuidedFirstRun(t *testing.T) {
 		t.Errorf("early end: exit %d, file %v\n%s", code, err, out)
 	}
 }
+
+// TestLicenseProfileSmokeSignsWithTheLicenseKey: a profile without
+// /saas/produce smoke-tests /license/produce, signed with the License key.
+func TestLicenseProfileSmokeSignsWithTheLicenseKey(t *testing.T) {
+	h := newHarness(t)
+	// The fake functions verify with the harness's one key.
+	h.env["KG_ACCESS_KEY_LICENSE"] = h.env["KG_ACCESS_KEY_BASIC"]
+	h.env["KG_ACCESS_KEY_BASIC"] = "another-key-the-fake-refuses"
+	code, out := h.run(t, "-profile", "license")
+	if code != 0 || !strings.Contains(out, "smoke license-produce: ok (signed queryInstance answered 000003") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+	if _, deployed := h.cloud.Function("saas-produce"); deployed {
+		t.Error("the license profile deployed saas-produce")
+	}
+}
