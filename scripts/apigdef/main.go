@@ -1,8 +1,9 @@
 // Command apigdef writes the API Gateway import definition of serverless.yml
 // (Swagger 2.0 with x-apigateway-* extensions; see shared/tools/apigdef).
 //
-//	go run ./scripts/apigdef -write      # regenerate template/apig-api.yaml
-//	go run ./scripts/apigdef -resolve    # print it with the URNs filled from the environment
+//	go run ./scripts/apigdef -write                  # regenerate template/apig-api.yaml (every route)
+//	go run ./scripts/apigdef -resolve                # print it with the URNs filled from the environment
+//	go run ./scripts/apigdef -profile saas -resolve  # only the routes of a profile, as scripts/deploy -profile creates them
 package main
 
 import (
@@ -26,6 +27,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	manifestPath := fs.String("manifest", "serverless.yml", "serverless.yml to read")
 	write := fs.Bool("write", false, "write "+Template+" instead of printing")
 	resolve := fs.Bool("resolve", false, "fill the function URNs from HUAWEICLOUD_REGION, HUAWEICLOUD_PROJECT_ID and FG_APP (as serverless.yml does)")
+	profile := fs.String("profile", manifest.AllProfile, "only the routes of this profile of custom.profiles (several: saas,webhook): the APIs scripts/deploy -profile creates")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -33,7 +35,11 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 		fmt.Fprintln(stderr, "apigdef: the committed template keeps placeholders; -write and -resolve do not combine")
 		return 2
 	}
-	out, err := generate(*manifestPath, *resolve, getenv)
+	if *write && *profile != manifest.AllProfile {
+		fmt.Fprintln(stderr, "apigdef: the committed template holds every route; print a profile's without -write")
+		return 2
+	}
+	out, err := generate(*manifestPath, *profile, *resolve, getenv)
 	if err != nil {
 		fmt.Fprintln(stderr, "apigdef:", err)
 		return 1
@@ -50,7 +56,7 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	return 0
 }
 
-func generate(manifestPath string, resolve bool, getenv func(string) string) ([]byte, error) {
+func generate(manifestPath, profile string, resolve bool, getenv func(string) string) ([]byte, error) {
 	settings, err := apigdef.LoadSettings(manifestPath)
 	if err != nil {
 		return nil, err
@@ -58,12 +64,18 @@ func generate(manifestPath string, resolve bool, getenv func(string) string) ([]
 	if !resolve {
 		// Placeholders only: the committed file must not depend on the environment.
 		m, err := manifest.Load(manifestPath, nil)
+		if err == nil {
+			m, err = m.ForProfile(profile)
+		}
 		if err != nil {
 			return nil, err
 		}
 		return apigdef.Generate(m, settings, apigdef.Placeholders)
 	}
 	m, err := manifest.Load(manifestPath, getenv)
+	if err == nil {
+		m, err = m.ForProfile(profile)
+	}
 	if err != nil {
 		return nil, err
 	}

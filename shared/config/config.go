@@ -56,10 +56,15 @@ type Loader struct {
 	get     Source
 	missing map[string]bool
 	invalid []string
+	// audit is set when src is an Audit's Source: every recorded problem is
+	// reported to it too.
+	audit bool
 }
 
 // New returns a loader over src.
-func New(src Source) *Loader { return &Loader{get: src, missing: map[string]bool{}} }
+func New(src Source) *Loader {
+	return &Loader{get: src, missing: map[string]bool{}, audit: audited(src)}
+}
 
 func (l *Loader) raw(name string) string { return strings.TrimSpace(l.get(name)) }
 
@@ -75,13 +80,18 @@ func (l *Loader) String(name, def string) string {
 func (l *Loader) Required(name string) string {
 	v := l.raw(name)
 	if v == "" {
-		l.missing[name] = true
+		l.Missing(name)
 	}
 	return v
 }
 
 // Invalid records a setting whose value is unusable; why must not quote the value.
-func (l *Loader) Invalid(name, why string) { l.invalid = append(l.invalid, name+" "+why) }
+func (l *Loader) Invalid(name, why string) {
+	l.invalid = append(l.invalid, name+" "+why)
+	if l.audit {
+		l.get(auditInvalid + name + "\x00" + why)
+	}
+}
 
 // Int returns an integer setting or def.
 func (l *Loader) Int(name string, def int) int {
@@ -153,7 +163,12 @@ func quoted(vs []string) []string {
 
 // Missing records a setting as missing (a required one found unset by other
 // means, or one of several alternatives).
-func (l *Loader) Missing(name string) { l.missing[name] = true }
+func (l *Loader) Missing(name string) {
+	l.missing[name] = true
+	if l.audit {
+		l.get(auditMissing + name)
+	}
+}
 
 // Err returns the accumulated *Error, or nil.
 func (l *Loader) Err() error {

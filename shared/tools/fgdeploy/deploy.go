@@ -48,6 +48,10 @@ type Options struct {
 	Only []string
 	// DryRun reads the cloud and prints the plan; it writes nothing.
 	DryRun bool
+	// EmptyAccount, with DryRun, plans without reading the cloud, as if the
+	// account held nothing yet (no credentials are needed); it says why (no
+	// credentials, settings missing) in the plan's heading.
+	EmptyAccount string
 	// Force updates every selected function's configuration (e.g. after a secret
 	// changed: secret values are not part of the fingerprint).
 	Force bool
@@ -147,16 +151,27 @@ func Deploy(ctx context.Context, o Options) (*Report, error) {
 		fmt.Fprintf(o.Out, "REFUSED: %v; lower maxInstances (or DB_MAX_OPEN) of the functions above, or raise the budget to what the database allows (docs/performance.md, Capacity)\n", err)
 		return nil, fmt.Errorf("fgdeploy: %w", err)
 	}
-	c, err := newCloud(o.FunctionGraphEndpoint, o.APIGEndpoint, o.ProjectID, o.Credentials, o.Timeout)
-	if err != nil {
-		return nil, fmt.Errorf("fgdeploy: %w", err)
+	var c account = emptyAccount{}
+	mode := ""
+	switch {
+	case o.EmptyAccount != "" && !o.DryRun:
+		return nil, errors.New("fgdeploy: planning against an empty account is a dry run")
+	case o.EmptyAccount != "":
+		mode = " (dry run against an EMPTY account, " + o.EmptyAccount + ": the cloud is not read, so everything shows as to be created; nothing is written)"
+	default:
+		if c, err = newCloud(o.FunctionGraphEndpoint, o.APIGEndpoint, o.ProjectID, o.Credentials, o.Timeout); err != nil {
+			return nil, fmt.Errorf("fgdeploy: %w", err)
+		}
+		if o.DryRun {
+			mode = " (dry run: the cloud is read, nothing is written)"
+		}
 	}
 	d := &deployer{o: o, c: c, rep: &Report{}}
-	mode := ""
-	if o.DryRun {
-		mode = " (dry run: nothing is written)"
+	of := ""
+	if o.Manifest.Profile != "" {
+		of = " of profile " + o.Manifest.Profile
 	}
-	d.printf("deploying %d function(s) to %s, project %s%s\n", len(names), o.Region, o.ProjectID, mode)
+	d.printf("deploying %d function(s)%s to %s, project %s%s\n", len(names), of, o.Region, o.ProjectID, mode)
 
 	var deployed []*Desired
 	for i, name := range names {
@@ -183,10 +198,18 @@ func Deploy(ctx context.Context, o Options) (*Report, error) {
 		d.smoke(ctx, deployed)
 	}
 	if d.rep.Failed() {
-		d.printf("deployment FAILED: %d error(s)\n", len(d.rep.Errors))
+		if o.DryRun {
+			d.printf("dry run: %d problem(s) above; nothing was written\n", len(d.rep.Errors))
+		} else {
+			d.printf("deployment FAILED: %d error(s)\n", len(d.rep.Errors))
+		}
 		return d.rep, fmt.Errorf("fgdeploy: %d error(s), first: %w", len(d.rep.Errors), d.rep.Errors[0])
 	}
-	d.printf("deployment done\n")
+	if o.DryRun {
+		d.printf("dry run done: nothing was written\n")
+	} else {
+		d.printf("deployment done\n")
+	}
 	return d.rep, nil
 }
 
@@ -198,6 +221,9 @@ func selectNames(m *manifest.Manifest, only []string) ([]string, error) {
 	var out []string
 	for _, n := range only {
 		if _, ok := m.Functions[n]; !ok {
+			if m.Profile != "" {
+				return nil, fmt.Errorf("--only %s: not a function of profile %s", n, m.Profile)
+			}
 			return nil, fmt.Errorf("--only %s: not a function in serverless.yml", n)
 		}
 		if !seen[n] {
@@ -211,7 +237,7 @@ func selectNames(m *manifest.Manifest, only []string) ([]string, error) {
 
 type deployer struct {
 	o   Options
-	c   *cloud
+	c   account
 	rep *Report
 }
 
@@ -239,16 +265,19 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 		return res, nil
 	}
 	zipPath := filepath.Join(d.o.BuildDir, name+".zip")
-	if _, err := buildzip.ReadBootstrap(zipPath); err != nil {
-		res.Err = fmt.Errorf("%s is missing or not a function zip (run `go run ./scripts/build`): %w", zipPath, err)
-		return res, nil
-	}
-	zip, err := os.ReadFile(zipPath)
-	if err != nil {
+	zip, err := readZip(zipPath)
+	built := err == nil
+	switch {
+	case err != nil && !d.o.DryRun:
 		res.Err = err
 		return res, nil
+	case err != nil:
+		// The plan goes on, as for a new build; the run still fails.
+		d.rep.Errors = append(d.rep.Errors, fmt.Errorf("%s: %w", name, err))
+		d.printf("  NO ZIP: %v; planned as a new build\n", err)
+	default:
+		des.CodeSHA256 = buildzip.SHA256(zip)
 	}
-	des.CodeSHA256 = buildzip.SHA256(zip)
 	des.Config.Description = des.Description()
 	des.Config.EnterpriseProjectID = d.o.EnterpriseProjectID
 	if len(des.Unset) > 0 {
@@ -261,11 +290,19 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 		res.Err = err
 		return res, nil
 	}
-	short := des.CodeSHA256[:12]
+	short := "(not built)"
+	if built {
+		short = des.CodeSHA256[:12]
+	}
 	switch {
 	case existing == nil:
 		res.Action = d.act("created", "would create")
-		d.printf("  %s (zip %s, %d bytes)\n", d.act("creating", "would create"), short, len(zip))
+		if built {
+			d.printf("  %s (zip %s, %d bytes)\n", d.act("creating", "would create"), short, len(zip))
+		} else {
+			d.printf("  would create (zip not built yet)\n")
+		}
+		d.printf("  %s\n", des.Summary())
 		if !d.o.DryRun {
 			if urn, err = d.c.createFunction(des.Config, zip); err != nil {
 				res.Err = err
@@ -279,7 +316,7 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 				existing.EnterpriseProjectID, ep)
 		}
 		code, cfg := ParseMarker(existing.Description)
-		codeChanged := code != des.CodeSHA256
+		codeChanged := !built || code != des.CodeSHA256
 		cfgChanged := cfg != des.ConfigHash || d.o.Force
 		switch {
 		case codeChanged:
@@ -346,6 +383,14 @@ func (d *deployer) function(ctx context.Context, name string) (Result, *Desired)
 		res.Err = err
 	}
 	return res, des
+}
+
+// readZip reads a function zip of scripts/build.
+func readZip(path string) ([]byte, error) {
+	if _, err := buildzip.ReadBootstrap(path); err != nil {
+		return nil, fmt.Errorf("%s is missing or not a function zip (run `go run ./scripts/build`): %w", path, err)
+	}
+	return os.ReadFile(path)
 }
 
 // maxInstances sets the function's maximum instances when the cloud's differ

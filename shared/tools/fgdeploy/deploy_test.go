@@ -583,3 +583,94 @@ func TestTriggerDrift(t *testing.T) {
 		t.Errorf("recreated API not bound to the throttling policy: %v", thr[0].Bound)
 	}
 }
+
+// TestPlanAgainstAnEmptyAccount: without credentials a dry run reads nothing and
+// plans every function, trigger, instance limit and gateway setting as new,
+// saying so; the same plan with credentials against a cloud that holds nothing
+// creates the same items. It never writes, and never runs as a deployment.
+func TestPlanAgainstAnEmptyAccount(t *testing.T) {
+	f := newFixture(t)
+	if _, err := f.deploy(func(o *Options) {
+		o.DryRun, o.EmptyAccount, o.Credentials = true, "no credentials", aksk.Credentials{}
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, f.out.String())
+	}
+	offline := f.out.String()
+	if n := len(f.cloud.Calls()); n != 0 {
+		t.Fatalf("the empty-account plan made %d calls", n)
+	}
+	for _, want := range []string{
+		"dry run against an EMPTY account, no credentials",
+		"[1/3] api-a\n", "would create (zip ",
+		"Custom runtime, 128 MB, timeout 10 s, package kgtest, VPC vpc-1 subnet subnet-1, agency fgs-vpc-agency; variables: LOG_LEVEL, MODE; encrypted: DB_DSN, KG_ACCESS_KEY_BASIC",
+		"max instances: 400 (FunctionGraph's default) -> 20: would set",
+		"trigger DEDICATEDGATEWAY POST /saas/produce: would create", "trigger TIMER every-minute: would create",
+		"throttling policy kg_test on inst-1: would create", "group grp-1: would bind 2 API(s) once they exist",
+		"request body limit on inst-1: would set to 1 MB", "dry run done: nothing was written",
+	} {
+		if !strings.Contains(offline, want) {
+			t.Errorf("plan lacks %q:\n%s", want, offline)
+		}
+	}
+	if strings.Contains(offline, "db-password-secret") || strings.Contains(offline, accessKey) {
+		t.Errorf("the plan quotes a secret:\n%s", offline)
+	}
+	if _, err := f.deploy(func(o *Options) { o.DryRun = true }); err != nil {
+		t.Fatalf("%v\n%s", err, f.out.String())
+	}
+	if online := f.out.String(); strings.Count(online, "would create") != strings.Count(offline, "would create") {
+		t.Errorf("against an empty cloud the plans differ:\n%s\n---\n%s", offline, online)
+	}
+	if _, err := f.deploy(func(o *Options) { o.EmptyAccount = "no credentials" }); err == nil || len(f.cloud.Calls()) != 0 {
+		t.Errorf("a deployment against an empty account: %v, %d calls", err, len(f.cloud.Calls()))
+	}
+}
+
+// TestDryRunWithoutAZip: a function not built yet is still planned in full,
+// and the dry run fails, saying which zip is missing.
+func TestDryRunWithoutAZip(t *testing.T) {
+	f := newFixture(t)
+	if err := os.Remove(filepath.Join(f.build, "api-b.zip")); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.deploy(func(o *Options) { o.DryRun, o.EmptyAccount = true, "no credentials" })
+	out := f.out.String()
+	if err == nil || !strings.Contains(err.Error(), "api-b.zip is missing") {
+		t.Fatalf("err %v\n%s", err, out)
+	}
+	for _, want := range []string{"NO ZIP: ", "would create (zip not built yet)", "trigger DEDICATEDGATEWAY GET /b: would create",
+		"[3/3] worker", "dry run: 1 problem(s) above; nothing was written"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("plan lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+// TestSharedGatewayTrigger: an account that still has the shared gateway gives a
+// trigger triggerTypeCode APIG and no gateway instance; the deployment creates
+// it in the shared group and leaves its throttling to the console.
+func TestSharedGatewayTrigger(t *testing.T) {
+	f := newFixture(t)
+	f.cloud.AddSharedGroup("shared-grp")
+	yml := strings.Replace(testManifest,
+		`eventData: {name: api_b, instanceId: "${env:APIG_INSTANCE_ID}", groupId: "${env:APIG_GROUP_ID}", reqMethod: GET, auth: NONE, path: /b, timeout: 8000}`,
+		`eventData: {name: api_b, groupId: shared-grp, reqMethod: GET, auth: NONE, path: /b, timeout: 8000}`, 1)
+	yml = strings.Replace(yml, "      - triggerTypeCode: DEDICATEDGATEWAY\n        eventData: {name: api_b", "      - triggerTypeCode: APIG\n        eventData: {name: api_b", 1)
+	if !strings.Contains(yml, "triggerTypeCode: APIG\n") {
+		t.Fatal("fixture edit failed")
+	}
+	m, err := manifest.Parse([]byte(yml), f.env.get)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.deploy(func(o *Options) { o.Manifest, o.Only = m, []string{"api-b"} }); err != nil {
+		t.Fatalf("%v\n%s", err, f.out.String())
+	}
+	tr := f.cloud.Triggers("api-b")
+	if len(tr) != 1 || tr[0].Type != "APIG" || tr[0].EventData["group_id"] != "shared-grp" || tr[0].EventData["instance_id"] != nil {
+		t.Errorf("triggers %+v", tr)
+	}
+	if !strings.Contains(f.out.String(), "api-b uses the shared gateway; its throttling is set in the console") {
+		t.Errorf("output:\n%s", f.out.String())
+	}
+}

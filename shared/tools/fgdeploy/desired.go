@@ -358,6 +358,33 @@ func fingerprint(d *Desired) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// Summary describes the configuration in one line, with the names of the
+// variables and never their values.
+func (d *Desired) Summary() string {
+	c := d.Config
+	s := fmt.Sprintf("%s runtime, %d MB, timeout %d s, package %s", c.Runtime, c.MemorySize, c.Timeout, c.Package)
+	if c.FuncVpc != nil {
+		s += fmt.Sprintf(", VPC %s subnet %s", c.FuncVpc.VpcID, c.FuncVpc.SubnetID)
+	}
+	if c.Xrole != "" {
+		s += ", agency " + c.Xrole
+	}
+	names := func(js string) string {
+		var m map[string]string
+		_ = json.Unmarshal([]byte(js), &m)
+		keys := make([]string, 0, len(m))
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		if len(keys) == 0 {
+			return "none"
+		}
+		return strings.Join(keys, ", ")
+	}
+	return s + "; variables: " + names(c.UserData) + "; encrypted: " + names(c.EncryptedUserData)
+}
+
 // marker is appended to the description: the zip's SHA-256 and the configuration
 // fingerprint of the last successful deployment.
 var markerRE = regexp.MustCompile(`\[kgseller-deploy code=([0-9a-f]{64}) cfg=([0-9a-f]{16})\]$`)

@@ -5,6 +5,7 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -23,7 +24,19 @@ type Manifest struct {
 	Custom    struct {
 		Production Production `yaml:"production"`
 		Database   Database   `yaml:"database"`
+		// Profiles name the sets of functions a product type needs (see
+		// profile.go); Needs says which functions a function needs deployed
+		// with it.
+		Profiles map[string][]string `yaml:"profiles"`
+		Needs    map[string][]string `yaml:"needs"`
 	} `yaml:"custom"`
+	// Profile is the profile (or comma-separated profiles) this manifest was
+	// narrowed to by ForProfile; "" for the whole file.
+	Profile string `yaml:"-"`
+	// written holds each function's triggers as serverless.yml writes them,
+	// before the production addresses expand them, so a narrowed manifest can
+	// expand them over its own addresses.
+	written map[string][]Event
 }
 
 // Database is custom.database: what the deployment's database allows. The plugin
@@ -133,20 +146,51 @@ func Parse(raw []byte, getenv func(string) string) (*Manifest, error) {
 	if err != nil {
 		return nil, fmt.Errorf("manifest: re-encoding: %w", err)
 	}
-	var m Manifest
-	if err := yaml.Unmarshal(resolved, &m); err != nil {
-		// The document parsed before substitution; only a substituted value of the
-		// wrong shape can fail here, and the message must not show it.
+	m, err := decode(resolved)
+	if errors.As(err, new(*decodeError)) {
+		// The document parsed before substitution; only a substituted value of
+		// the wrong shape can fail here, and the message must not show it.
 		return nil, fmt.Errorf("manifest: a substituted ${env:...} value does not fit its field")
 	}
+	return m, err
+}
+
+// ParseTemplates parses serverless.yml without resolving its ${env:…}
+// references: every value as written, for tools that resolve values one at a
+// time (ResolveRefs) under many environments.
+func ParseTemplates(raw []byte) (*Manifest, error) {
+	return decode(raw)
+}
+
+// ResolveRefs resolves the ${env:…} references of one value, as Parse resolves
+// every value.
+func ResolveRefs(s string, getenv func(string) string) string {
+	return resolveRefs(s, getenv).(string)
+}
+
+// decodeError is a document that does not fit the Manifest's fields.
+type decodeError struct{ err error }
+
+func (e *decodeError) Error() string { return "manifest: " + e.err.Error() }
+
+func decode(doc []byte) (*Manifest, error) {
+	var m Manifest
+	if err := yaml.Unmarshal(doc, &m); err != nil {
+		return nil, &decodeError{err}
+	}
+	m.written = map[string][]Event{}
 	for name, fn := range m.Functions {
 		fn.Name = name
 		m.Functions[name] = fn
+		m.written[name] = fn.Events
 	}
 	if err := m.expand(); err != nil {
 		return nil, err
 	}
 	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	if err := m.validateProfiles(); err != nil {
 		return nil, err
 	}
 	return &m, nil
