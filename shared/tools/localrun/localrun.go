@@ -9,7 +9,6 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"html/template"
 	"io"
 	"log/slog"
 	"net"
@@ -22,6 +21,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/kgseller/kgseller/shared/apigsign"
+	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fakes/embeddeddb"
 	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 	"github.com/kgseller/kgseller/shared/store"
@@ -174,7 +174,13 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/", s.Emulator)
-	mux.HandleFunc("GET /app/{instance}", appPage)
+	page, closePage, err := newAppPage(s.DSN, getenvOr(env, config.Provisioner), getenvOr(env, config.ProvisionWebhookURL))
+	if err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.stop = append(s.stop, closePage)
+	mux.Handle("GET /app/{instance}", page)
 	kitSSO.mount(mux)
 	s.stop = append(s.stop, kitSSO.close)
 	mux.Handle("POST /v2/", s.Emulator.AsyncAPI(&apigsign.Verifier{
@@ -306,18 +312,4 @@ func setEnv(env []string, key, value string) []string {
 		}
 	}
 	return append(out, key+"="+value)
-}
-
-var appTmpl = template.Must(template.New("app").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Instance {{.}}</title></head>
-<body><h1>Instance {{.}}</h1>
-<p>This page stands in for the seller's application in the local run: the static provisioner points every instance's frontEndUrl here.</p>
-</body></html>
-`))
-
-func appPage(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Content-Security-Policy", "default-src 'none'")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	_ = appTmpl.Execute(w, r.PathValue("instance"))
 }

@@ -110,6 +110,15 @@ func TestLocalRunWalkthrough(t *testing.T) {
 	}
 	call(fmt.Sprintf(`{"activity":"refreshInstance","expireTime":"20301124023618","instanceId":%q,"orderId":"MOCKMONTYRENEW","orderLineId":"MOCKMONTYRENEW-000001","scene":"RENEWAL","testFlag":"1"}`, id), "000000")
 	call(fmt.Sprintf(`{"activity":"updateInstanceStatus","instanceId":%q,"status":"FREEZE","testFlag":"1"}`, id), "000000")
+	// The instance page shows the freeze, and says the static provisioner told
+	// the application nothing.
+	page := appPageOf(t, base, id)
+	for _, want := range []string{`<td id="status">FROZEN</td>`, `<td id="state">ACTIVE</td>`, "PROVISIONER=static: the application is told nothing",
+		"<td>freeze</td>", "nothing sent: the static provisioner only changes the instance&#39;s row"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("app page after the freeze lacks %q:\n%s", want, page)
+		}
+	}
 	call(fmt.Sprintf(`{"activity":"updateInstanceStatus","instanceId":%q,"status":"UNFREEZE","testFlag":"1"}`, id), "000000")
 	call(fmt.Sprintf(`{"activity":"upgradeInstance","instanceId":%q,"orderId":"MOCKMONTYCHANGE","orderLineId":"MOCKMONTYCHANGE-000001","testFlag":"1"}`, id), "000000")
 	call(fmt.Sprintf(`{"activity":"changeInstanceCheck","instanceId":%q,"productInfo":{"productId":"p","skuCode":"s","productName":"n","linearValue":2},"testFlag":"1"}`, id), "000000")
@@ -128,12 +137,18 @@ func TestLocalRunWalkthrough(t *testing.T) {
 		}
 	}
 
-	// The app page the static provisioner points at is served.
-	resp, err := http.Get(base + "/app/" + id)
-	if err != nil || resp.StatusCode != 200 {
-		t.Fatalf("app page: %v %v", resp, err)
+	// The app page shows the release and every lifecycle job.
+	page = appPageOf(t, base, id)
+	for _, want := range []string{`<td id="status">RELEASED</td>`, "<td>unfreeze</td>", "<td>upgrade</td>", "<td>release</td>", "<td>MOCKMONTYCHANGE</td>"} {
+		if !strings.Contains(page, want) {
+			t.Fatalf("app page after the release lacks %q:\n%s", want, page)
+		}
 	}
-	resp.Body.Close()
+	if resp, err := http.Get(base + "/app/no-such-instance"); err != nil || resp.StatusCode != http.StatusNotFound {
+		t.Fatalf("app page of an unknown instance: %v %v, want 404", resp, err)
+	} else {
+		resp.Body.Close()
+	}
 
 	concurrentDuplicates(t, c)
 	if n := count(t, db, "instances"); n != 2 {
@@ -467,4 +482,18 @@ func TestOversizedBodyOnEveryRoute(t *testing.T) {
 			t.Errorf("%s: %d cold starts, want 1: an oversized body cost an instance", fn, n)
 		}
 	}
+}
+
+func appPageOf(t *testing.T, base, id string) string {
+	t.Helper()
+	resp, err := http.Get(base + "/app/" + id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("app page: %d %v", resp.StatusCode, err)
+	}
+	return string(b)
 }
