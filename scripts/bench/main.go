@@ -14,6 +14,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -46,6 +47,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	progress := fs.Bool("progress", false, "draw the progress bar even when stderr is not a terminal")
 	verbose := fs.Bool("v", false, "show go build's output")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	o := bench.Options{DSN: os.Getenv("DB_DSN"), Reps: *reps, Warm: *warm, Load: *load, Concurrency: *conc, Calls: *calls}
