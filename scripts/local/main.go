@@ -92,6 +92,9 @@ func run(o options, stdout, stderr io.Writer) error {
 	if !o.jsonLogs {
 		functionOutput = fglocal.TextLogs(stderr)
 	}
+	if err := localrun.CheckEnv(os.Environ()); err != nil {
+		return err
+	}
 	statePath, err := localstate.Path(os.Getenv)
 	if err != nil {
 		return err

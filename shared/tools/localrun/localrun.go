@@ -115,9 +115,10 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		o.BuildOutput = os.Stderr
 	}
 	getenv := envLookup(o.Env)
-	if o.AccessKey == "" && explicitlyEmpty(o.Env, "KG_ACCESS_KEY") {
-		// An empty value is more likely a mistake than a wish for the default key.
-		return nil, errors.New("localrun: KG_ACCESS_KEY is set but empty; unset it to use the local default key or set a key")
+	if o.AccessKey == "" {
+		if err := CheckEnv(o.Env); err != nil {
+			return nil, err
+		}
 	}
 	s := &Stack{AccessKey: o.AccessKey, DSN: o.DSN}
 	if s.AccessKey == "" {
@@ -295,6 +296,15 @@ func (s *Stack) writeKitPublicKey(pub *rsa.PublicKey) (string, error) {
 		return "", fmt.Errorf("localrun: Kit public key: %w", err)
 	}
 	return path, nil
+}
+
+// CheckEnv refuses an environment the local run would misread: KG_ACCESS_KEY
+// set to nothing is more likely a mistake than a wish for the default key.
+func CheckEnv(env []string) error {
+	if explicitlyEmpty(env, "KG_ACCESS_KEY") {
+		return errors.New("KG_ACCESS_KEY is set but empty; unset it to use the local default key or set a key")
+	}
+	return nil
 }
 
 // explicitlyEmpty reports whether env sets key to an empty (or blank) value.
