@@ -86,7 +86,7 @@ func WriteBanner(w io.Writer, b Banner) {
 		if i == 0 {
 			label = "alerts"
 		}
-		p("  %-12s %s", label, l)
+		fmt.Fprint(w, wrap(l, fmt.Sprintf("  %-12s ", label), strings.Repeat(" ", 15), bannerWidth))
 	}
 	if len(b.Alerts) > 0 {
 		p("  %-12s %s", "", "interface-monitor runs every 5 minutes; its alerts and recoveries print here")

@@ -19,7 +19,7 @@ func fixedBanner(t *testing.T) Banner {
 		Database:     "embedded (in memory, 127.0.0.1:40001; data is lost on exit)",
 		OpsDSN:       "root@tcp(127.0.0.1:40001)/kgseller",
 		MarketURL:    "http://127.0.0.1:40002",
-		Alerts:       []string{"fake SMN topic " + LocalSMNTopicURN + " at http://127.0.0.1:40003", "fake WeCom robot at http://127.0.0.1:40004/robot"},
+		Alerts:       []string{"fake SMN topic " + LocalSMNTopicURN + " at http://127.0.0.1:40003", "fake WeCom robot at http://127.0.0.1:40004/cgi-bin/webhook/send?key=local-robot-key-not-a-secret"},
 		KitPublicKey: "/tmp/kgseller-local-000/kit-public.pem",
 		StateFile:    "/home/seller/.cache/kgseller/local.json",
 		Settings: []SettingProblem{
