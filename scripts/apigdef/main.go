@@ -7,6 +7,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -29,6 +30,9 @@ func run(args []string, getenv func(string) string, stdout, stderr io.Writer) in
 	resolve := fs.Bool("resolve", false, "fill the function URNs from HUAWEICLOUD_REGION, HUAWEICLOUD_PROJECT_ID and FG_APP (as serverless.yml does)")
 	profile := fs.String("profile", manifest.AllProfile, "only the routes of this profile of custom.profiles (several: saas,webhook): the APIs scripts/deploy -profile creates")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if *write && *resolve {

@@ -45,3 +45,13 @@ func TestProfileDefinition(t *testing.T) {
 		t.Errorf("unknown profile: exit %d\n%s", code, out)
 	}
 }
+
+func TestHelpExitsZero(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-h"}, func(string) string { return "" }, &out, &errOut); code != 0 {
+		t.Fatalf("-h exited %d, want 0; stderr:\n%s", code, errOut.String())
+	}
+	if !strings.Contains(out.String()+errOut.String(), "-write") {
+		t.Errorf("-h printed no usage:\n%s%s", out.String(), errOut.String())
+	}
+}

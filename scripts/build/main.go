@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -38,6 +39,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	verify := fs.Bool("verify", false, "build a second time into a temporary folder and fail unless every zip is byte-identical")
 	freshCache := fs.Bool("fresh-cache", false, "with -verify: the second build uses an empty GOCACHE, so compilation is repeated too")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	// Only the names are needed: no ${env:…} value is resolved (or can leak).

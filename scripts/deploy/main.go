@@ -19,6 +19,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -84,6 +85,9 @@ func run(ctx context.Context, args []string, environ func(string) string, stdin 
 	enterpriseProject := fs.String("enterprise-project", "", "enterprise project ID sent with every function created or configured (default HUAWEICLOUD_ENTERPRISE_PROJECT_ID; accounts with enterprise projects need it; 0 is the default project)")
 	envNames := fs.Bool("env-names", false, "print every environment variable a deployment of the profile reads, one per line: name, required or optional, secret or plain, set or unset, who uses it; then exit")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	if fs.NArg() > 0 {

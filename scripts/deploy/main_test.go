@@ -310,3 +310,13 @@ func firstColumn(out string) []string {
 	}
 	return names
 }
+
+func TestHelpExitsZero(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); code != 0 {
+		t.Fatalf("-h exited %d, want 0; stderr:\n%s", code, errOut.String())
+	}
+	if !strings.Contains(out.String()+errOut.String(), "-env-names") {
+		t.Errorf("-h printed no usage:\n%s%s", out.String(), errOut.String())
+	}
+}

@@ -10,6 +10,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -35,6 +36,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	match := fs.String("run", "", "only targets whose name matches this regular expression")
 	list := fs.Bool("list", false, "list the targets and exit")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return 2
 	}
 	o := fuzzrun.Options{Packages: fs.Args(), FuzzTime: *fuzzTime, Out: stdout}

@@ -67,6 +67,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		usage(stderr)
 		return exitUsage
 	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(stdout)
+		return 0
+	}
 	cmd, args := args[0], args[1:]
 	fs := flag.NewFlagSet("licensecode "+cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -90,6 +95,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return exitUsage
 	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		return exitUsage
 	}
 	c, err := licensecode.New(openapi.Options{

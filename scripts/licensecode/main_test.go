@@ -57,3 +57,13 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("without credentials: exit %d", got)
 	}
 }
+
+func TestHelpExitsZero(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run(context.Background(), []string{"-h"}, &out, &errOut, func(string) string { return "" }); code != 0 {
+		t.Fatalf("-h exited %d, want 0; stderr:\n%s", code, errOut.String())
+	}
+	if !strings.Contains(out.String()+errOut.String(), "usage: licensecode") {
+		t.Errorf("-h printed no usage:\n%s%s", out.String(), errOut.String())
+	}
+}

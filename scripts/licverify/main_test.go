@@ -118,3 +118,13 @@ func TestGenkeyAndPublicOfEnv(t *testing.T) {
 		t.Fatalf("without a key: exit %d, want %d", code, exitUsage)
 	}
 }
+
+func TestHelpExitsZero(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-h"}, strings.NewReader(""), &out, &errOut, func(string) string { return "" }); code != 0 {
+		t.Fatalf("-h exited %d, want 0; stderr:\n%s", code, errOut.String())
+	}
+	if !strings.Contains(out.String()+errOut.String(), "-genkey") {
+		t.Errorf("-h printed no usage:\n%s%s", out.String(), errOut.String())
+	}
+}

@@ -1,9 +1,11 @@
 // Command ops is the operator's tool over the production interface's database
-// (DB_DSN or -dsn): list instances, applied orders and jobs, show one order's
+// (DB_DSN or -dsn, else the running local run's, found through its state file):
+// list instances, applied orders and jobs, show one order's
 // history, requeue dead jobs and purge expired nonces. It only reads unless a write
 // is asked for with -yes.
 //
 //	DB_DSN='user:pass@tcp(host:3306)/kgseller' go run ./scripts/ops summary
+//	go run ./scripts/ops summary        # the database of go run ./scripts/local
 //	go run ./scripts/ops jobs -state DEAD
 //	go run ./scripts/ops history -order CS2211181819B4LVS
 //	go run ./scripts/ops retry -yes 42

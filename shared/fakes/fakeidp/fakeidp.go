@@ -50,7 +50,13 @@ type Options struct {
 	// Prepare runs before the login page is shown; the local run uses it to push the
 	// demo tenant to the seller through the Kit interfaces, as the marketplace would.
 	Prepare func(ctx context.Context) error
+	// Links are other pages worth opening, listed on the index page at Prefix
+	// (the local run lists the seller's sign-in and demo application there).
+	Links []Link
 }
+
+// Link is one entry of the index page.
+type Link struct{ Label, URL string }
 
 // IdP is the fake auth centre.
 type IdP struct {
@@ -96,6 +102,10 @@ func (p *IdP) Stats() Stats {
 
 // Mount registers the fake's routes on mux under its prefix.
 func (p *IdP) Mount(mux *http.ServeMux) {
+	mux.HandleFunc("GET "+p.o.Prefix+"/{$}", p.index)
+	if p.o.Prefix != "" {
+		mux.HandleFunc("GET "+p.o.Prefix, p.index)
+	}
 	mux.HandleFunc("GET "+p.o.Prefix+"/unified-login", p.loginPage)
 	mux.HandleFunc("POST "+p.o.Prefix+"/unified-login", p.loginSubmit)
 	mux.HandleFunc("GET "+p.o.Prefix+"/workbench", p.workbench)
@@ -142,6 +152,26 @@ var workbenchTmpl = template.Must(template.New("workbench").Parse(`<!doctype htm
 <input type="hidden" name="appId" value="{{$app}}"><input type="hidden" name="tenant" value="{{.ID}}">
 {{range .Users}}<button type="submit" name="userName" value="{{.UserName}}">{{.Name}} ({{.UserName}}, {{.Role}})</button>{{end}}
 </form>{{end}}{{end}}
+</body></html>
+`))
+
+var indexTmpl = template.Must(template.New("index").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Unified login (local fake)</title>
+<style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:3rem auto;padding:0 1rem}</style></head>
+<body><h1>Unified login (local fake)</h1>
+<p>Local stand-in for the KooGallery joint-operation auth centre. What it offers:</p>
+<ul>
+<li><a id="workbench" href="{{.Prefix}}/workbench">Marketplace workbench</a>: open an application as one of the tenant's users (a sign-in the application did not start).</li>
+<li><code>{{.Prefix}}/unified-login?appId=…</code>: the login page the seller's <code>/sso/login</code> sends a user to.</li>
+<li><code>POST {{.Prefix}}/api/v1/oauth2/token</code>, <code>GET {{.Prefix}}/api/v1/oauth2/userinfo</code>, <code>GET {{.Prefix}}/api/v1/logout</code>: what the seller's SSO functions call.</li>
+</ul>
+{{with .Links}}<h2>Also open</h2>
+<ul>{{range .}}<li><a href="{{.URL}}">{{.Label}}</a></li>{{end}}</ul>{{end}}
+<h2>Applications</h2>
+<ul>{{range .Apps}}<li><code>{{.}}</code> (<a href="{{$.Prefix}}/workbench?appId={{.}}">open from the workbench</a>)</li>{{end}}</ul>
+<h2>Tenants and users</h2>
+{{range .Tenants}}<h3>{{.Name}} (<code>{{.Code}}</code>)</h3>
+<ul>{{range .Users}}<li>{{.Name}} ({{.UserName}}, {{.Role}})</li>{{end}}</ul>{{end}}
 </body></html>
 `))
 
@@ -204,6 +234,19 @@ func (p *IdP) workbench(w http.ResponseWriter, r *http.Request) {
 	headers(w)
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_ = workbenchTmpl.Execute(w, map[string]any{"Apps": apps, "Tenants": p.o.Tenants, "Action": p.o.Prefix + "/unified-login"})
+}
+
+// index is the fake's home page: what it serves, and the applications, tenants
+// and users it knows.
+func (p *IdP) index(w http.ResponseWriter, r *http.Request) {
+	apps := make([]string, 0, len(p.o.Apps))
+	for appID := range p.o.Apps {
+		apps = append(apps, appID)
+	}
+	sort.Strings(apps)
+	headers(w)
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	_ = indexTmpl.Execute(w, map[string]any{"Prefix": p.o.Prefix, "Apps": apps, "Tenants": p.o.Tenants, "Links": p.o.Links})
 }
 
 func (p *IdP) find(tenantID, userName string) (*Tenant, *User) {

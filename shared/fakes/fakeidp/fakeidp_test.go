@@ -133,3 +133,32 @@ func TestWorkbench(t *testing.T) {
 		t.Fatalf("workbench redirect %d %s", resp.StatusCode, loc)
 	}
 }
+
+func TestIndexPage(t *testing.T) {
+	p := New(Options{Prefix: "/idp", Apps: map[string]string{"my<app>": "https://seller.example.com/sso/callback"},
+		Tenants: []Tenant{{ID: "t", Code: "tc", Name: "Tenant T", Users: []User{{UserName: "u", Name: "User U", Role: "admin"}}}},
+		Links:   []Link{{Label: "Sign in", URL: "/sso/login"}}})
+	srv := httptest.NewServer(p.Handler())
+	defer srv.Close()
+	for _, path := range []string{"/idp", "/idp/"} {
+		r, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(r.Body)
+		r.Body.Close()
+		body := string(b)
+		if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
+			t.Fatalf("GET %s: %d %s", path, r.StatusCode, r.Header.Get("Content-Type"))
+		}
+		for _, want := range []string{`href="/idp/workbench"`, `href="/idp/workbench?appId=my%3capp%3e"`, "my&lt;app&gt;",
+			`href="/sso/login"`, "Tenant T", "User U (u, admin)", "/idp/api/v1/oauth2/token"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("GET %s lacks %q:\n%s", path, want, body)
+			}
+		}
+	}
+	if r, err := http.Get(srv.URL + "/idp/nope"); err != nil || r.StatusCode != 404 {
+		t.Fatalf("an unknown page is not found: %v %v", r.StatusCode, err)
+	}
+}

@@ -185,7 +185,7 @@ func verdict(met *bool, md bool) string {
 func (r *Results) WriteMarkdown(w io.Writer) error {
 	var b strings.Builder
 	b.WriteString("# Benchmark results\n\n")
-	b.WriteString("Written by `go run ./scripts/bench`; [docs/performance.md](performance.md) explains how each figure is measured and what it means.\n\n")
+	b.WriteString("Written by `go run ./scripts/bench -o docs/bench-results.md`; [docs/performance.md](performance.md) explains how each figure is measured and what it means.\n\n")
 	fmt.Fprintf(&b, "| Run | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| Date | %s |\n", r.Started.Format("2006-01-02 15:04 UTC"))
 	fmt.Fprintf(&b, "| Go | bench %s; functions built with %s (`scripts/build` flags: linux/amd64, static, stripped) |\n", r.GoVersion, r.BuildGoVersion)

@@ -145,6 +145,18 @@ func functionEnv(opts Options, fn manifest.Function) []string {
 	)
 }
 
+// FunctionEnv is the environment function name's instances start with (nil for
+// an unknown function), so a caller can check the settings each function finds.
+func (e *Emulator) FunctionEnv(name string) []string {
+	f, ok := e.fns[name]
+	if !ok {
+		return nil
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.env...)
+}
+
 // Routes returns the served routes.
 func (e *Emulator) Routes() []manifest.Route { return e.routes }
 

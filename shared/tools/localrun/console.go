@@ -28,16 +28,7 @@ const (
 // banner and docs/deploy.md (held to it by a test) say what the routes are.
 func SellerConsole(m *manifest.Manifest, base string) []ConsoleEntry {
 	base = strings.TrimRight(base, "/")
-	address := func(fn string) string {
-		// The function's first named address; the domain root only when it has no other.
-		path := ""
-		for _, a := range m.Addresses() {
-			if a.Function == fn && (path == "" || path == "/") {
-				path = a.Path
-			}
-		}
-		return path
-	}
+	address := func(fn string) string { return productionAddress(m, fn) }
 	url := func(path string) string {
 		if path == "/" {
 			return base
@@ -71,8 +62,20 @@ func SellerConsole(m *manifest.Manifest, base string) []ConsoleEntry {
 	return out
 }
 
+// productionAddress is function fn's first named production address; the domain
+// root only when it has no other.
+func productionAddress(m *manifest.Manifest, fn string) string {
+	path := ""
+	for _, a := range m.Addresses() {
+		if a.Function == fn && (path == "" || path == "/") {
+			path = a.Path
+		}
+	}
+	return path
+}
+
 // WriteSellerConsole prints, for the local run's banner, every production address
-// and the Seller Console entries of SellerConsole.
+// and the Seller Console entries of SellerConsole, in 100 columns.
 func WriteSellerConsole(w io.Writer, m *manifest.Manifest, base string) {
 	base = strings.TrimRight(base, "/")
 	for _, a := range m.Addresses() {
@@ -80,9 +83,12 @@ func WriteSellerConsole(w io.Writer, m *manifest.Manifest, base string) {
 		if a.Path == "/" {
 			u = base
 		}
-		fmt.Fprintf(w, "  address     %-40s POST -> %s; Kit at {address}/produceAPI/v2/<name> and /produceAPI/<name>\n", u, a.Function)
+		fmt.Fprintf(w, "  address  %-40s POST -> %s\n", u, a.Function)
 	}
+	fmt.Fprintln(w, "           the Kit answers below each: {address}/produceAPI/v2/<name> and /produceAPI/<name>")
+	fmt.Fprintf(w, "  %s %s\n", padColumns("product type", 30), "console field (生产接口地址 production, 应用登录地址 login) and URL")
 	for _, e := range SellerConsole(m, base) {
-		fmt.Fprintf(w, "  console     %s, %s: %s\n", e.Product, e.Field, e.URL)
+		field, _, _ := strings.Cut(e.Field, " (")
+		fmt.Fprintf(w, "  %s %s  %s\n", padColumns(e.Product, 30), field, e.URL)
 	}
 }

@@ -79,8 +79,8 @@ func TestBannerNamesEveryAddress(t *testing.T) {
 	out := b.String()
 	for _, want := range []string{
 		"http://127.0.0.1:8080/saas/produce ", "http://127.0.0.1:8080/license/produce ", "http://127.0.0.1:8080 ",
-		"Joint-operation SaaS (联营), " + FieldLoginAddress + ": http://127.0.0.1:8080/sso/callback",
-		"License, " + FieldProductionAddress + ": http://127.0.0.1:8080/license/produce",
+		"Joint-operation SaaS (联营)    应用登录地址  http://127.0.0.1:8080/sso/callback",
+		"License                        生产接口地址  http://127.0.0.1:8080/license/produce",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("banner lacks %q:\n%s", want, out)

@@ -114,6 +114,10 @@ func (k *kitSSO) mount(mux *http.ServeMux) {
 		Prefix: "/fake-idp", Tenants: []fakeidp.Tenant{localTenant},
 		Apps:    map[string]string{k.env("SSO_APP_ID"): k.env("SSO_REDIRECT_URI")},
 		Prepare: k.seed,
+		Links: []fakeidp.Link{
+			{Label: "Sign in to the demo application through the seller's /sso/login", URL: "/sso/login"},
+			{Label: "The demo application (shows the session)", URL: "/sso-demo/app"},
+		},
 	})
 	idp.Mount(mux)
 	mux.HandleFunc("GET /sso-demo/app", k.demoApp)

@@ -7,7 +7,9 @@ package localrun
 
 import (
 	"context"
+	"crypto/rsa"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -24,6 +27,7 @@ import (
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fakes/embeddeddb"
 	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
+	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/buildzip"
 	"github.com/kgseller/kgseller/shared/tools/fglocal"
@@ -81,10 +85,19 @@ type Stack struct {
 	MarketURL string
 	// Alerts are the fake SMN topic and robot that receive interface-monitor's
 	// notices.
-	Alerts  *Alerts
-	db      *embeddeddb.Server
-	handler http.Handler
-	stop    []func()
+	Alerts *Alerts
+	// KitPublicKey is a PEM file of the Kit app's public key (the pair whose
+	// private half kit-application-sync decrypts clientSecret with), for kgsim's
+	// applicationSync cases; it is removed by Close.
+	KitPublicKey string
+	// Settings are the settings functions find missing or invalid in the
+	// environment the local run gives them.
+	Settings  []SettingProblem
+	db        *embeddeddb.Server
+	handler   http.Handler
+	stop      []func()
+	tmpDir    string
+	closeOnce sync.Once
 }
 
 // Start brings the stack up; Close takes it down.
@@ -101,11 +114,16 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	if o.BuildOutput == nil {
 		o.BuildOutput = os.Stderr
 	}
+	getenv := envLookup(o.Env)
+	if o.AccessKey == "" {
+		if err := CheckEnv(o.Env); err != nil {
+			return nil, err
+		}
+	}
 	s := &Stack{AccessKey: o.AccessKey, DSN: o.DSN}
 	if s.AccessKey == "" {
 		s.AccessKey = DefaultAccessKey
 	}
-	getenv := envLookup(o.Env)
 	m, err := manifest.Load(filepath.Join(o.ModuleDir, "serverless.yml"), getenv)
 	if err != nil {
 		return nil, err
@@ -163,6 +181,12 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	env = monitorEnv(env, getenv, o.Addr, s.Alerts)
 	kitSSO := localKitSSO(o.Addr, getenv, o.Logger)
 	env = kitSSO.addEnv(env)
+	if kitSSO.pub != nil {
+		if s.KitPublicKey, err = s.writeKitPublicKey(kitSSO.pub); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
 	env = licenseEnv(env, getenv)
 	s.Emulator, err = fglocal.New(fglocal.Options{
 		Manifest: m, BinDir: binDir, Env: env, MaxInstances: o.MaxInstances,
@@ -172,6 +196,7 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 		s.Close()
 		return nil, err
 	}
+	s.Settings = checkSettings(m, s.Emulator)
 	mux := http.NewServeMux()
 	mux.Handle("/", s.Emulator)
 	page, closePage, err := newAppPage(s.DSN, getenvOr(env, config.Provisioner), getenvOr(env, config.ProvisionWebhookURL))
@@ -244,8 +269,11 @@ func getenvOr(env []string, key string) string { return envLookup(env)(key) }
 // Handler serves the functions' routes and the demo application page.
 func (s *Stack) Handler() http.Handler { return s.handler }
 
-// Close stops the functions, the fakes and the embedded database.
-func (s *Stack) Close() {
+// Close stops the functions, the fakes and the embedded database. Calls after
+// the first do nothing.
+func (s *Stack) Close() { s.closeOnce.Do(s.close) }
+
+func (s *Stack) close() {
 	for _, stop := range s.stop {
 		stop()
 	}
@@ -255,6 +283,44 @@ func (s *Stack) Close() {
 	if s.db != nil {
 		s.db.Close()
 	}
+	if s.tmpDir != "" {
+		_ = os.RemoveAll(s.tmpDir)
+	}
+}
+
+// writeKitPublicKey writes the Kit app's public key to a file of the run.
+func (s *Stack) writeKitPublicKey(pub *rsa.PublicKey) (string, error) {
+	pemBytes, err := clientsecret.PublicPEM(pub)
+	if err != nil {
+		return "", fmt.Errorf("localrun: Kit public key: %w", err)
+	}
+	if s.tmpDir, err = os.MkdirTemp("", "kgseller-local-"); err != nil {
+		return "", fmt.Errorf("localrun: Kit public key: %w", err)
+	}
+	path := filepath.Join(s.tmpDir, "kit-public.pem")
+	if err := os.WriteFile(path, pemBytes, 0o644); err != nil {
+		return "", fmt.Errorf("localrun: Kit public key: %w", err)
+	}
+	return path, nil
+}
+
+// CheckEnv refuses an environment the local run would misread: KG_ACCESS_KEY
+// set to nothing is more likely a mistake than a wish for the default key.
+func CheckEnv(env []string) error {
+	if explicitlyEmpty(env, "KG_ACCESS_KEY") {
+		return errors.New("KG_ACCESS_KEY is set but empty; unset it to use the local default key or set a key")
+	}
+	return nil
+}
+
+// explicitlyEmpty reports whether env sets key to an empty (or blank) value.
+func explicitlyEmpty(env []string, key string) bool {
+	for _, kv := range env {
+		if k, v, ok := strings.Cut(kv, "="); ok && k == key {
+			return strings.TrimSpace(v) == ""
+		}
+	}
+	return false
 }
 
 // DatabaseLabel describes the database for the start-up banner, without secrets.

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/kgseller/kgseller/shared/kgsign"
+	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/probe"
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/secretbox"
@@ -496,4 +497,48 @@ func appPageOf(t *testing.T, base, id string) string {
 		t.Fatalf("app page: %d %v", resp.StatusCode, err)
 	}
 	return string(b)
+}
+
+// TestStartChecksSettings: a setting a function refuses shows in the banner by
+// its name and the functions concerned, never by its value; the Kit public key is
+// a file of the run, gone after Close; the state names the production addresses.
+func TestStartChecksSettings(t *testing.T) {
+	const value = "bogus-value-7f3"
+	stack, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
+		o.Env = append(os.Environ(), "FULFIL_MODE="+value)
+	})
+	var out strings.Builder
+	localrun.WriteBanner(&out, stack.Banner(base))
+	banner := out.String()
+	if !strings.Contains(banner, "error  FULFIL_MODE must be one of") || !strings.Contains(banner, "saas-produce") {
+		t.Errorf("the banner does not name the invalid setting:\n%s", banner)
+	}
+	if strings.Contains(banner, value) {
+		t.Errorf("the banner shows the setting's value:\n%s", banner)
+	}
+	raw, err := os.ReadFile(stack.KitPublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := clientsecret.ParsePublicKey(string(raw)); err != nil {
+		t.Fatalf("Kit public key file: %v", err)
+	}
+	st := stack.State(base)
+	if st.URL != base || st.DSN != stack.DSN || st.AccessKey != "it-key" || st.KitPublicKey != stack.KitPublicKey ||
+		st.Addresses["saas"] != "/saas/produce" || st.Addresses["license"] != "/license/produce" || st.Addresses["notify"] != "/order/notify" {
+		t.Errorf("state: %+v", st)
+	}
+	stack.Close()
+	if _, err := os.Stat(stack.KitPublicKey); !os.IsNotExist(err) {
+		t.Errorf("the Kit public key file outlives the run: %v", err)
+	}
+}
+
+// TestEmptyAccessKeyRefused: KG_ACCESS_KEY set to nothing is a mistake the local
+// run reports, not a reason to fall back to the default key.
+func TestEmptyAccessKeyRefused(t *testing.T) {
+	_, err := localrun.Start(context.Background(), localrun.Options{ModuleDir: "../../..", Env: []string{"KG_ACCESS_KEY="}})
+	if err == nil || !strings.Contains(err.Error(), "KG_ACCESS_KEY is set but empty; unset it to use the local default key or set a key") {
+		t.Fatalf("Start: %v", err)
+	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/localstate"
 )
 
 // Exit statuses of Main.
@@ -24,7 +25,8 @@ const (
 
 const usage = `usage: ops [-dsn DSN] [-json] COMMAND [flags]
 
-Reads the database named by -dsn or DB_DSN. Only retry and purge-nonces write, and
+Reads the database named by -dsn or DB_DSN, else the running local run's
+(go run ./scripts/local; its state file, $KG_LOCAL_STATE to move it). Only retry and purge-nonces write, and
 only with -yes; without it they print what they would change.
 
 commands:
@@ -47,6 +49,27 @@ commands:
 
 every command also takes -json (machine-readable output) and -dsn.
 `
+
+// localDSN is the database of a running local run (its state file), when
+// neither -dsn nor DB_DSN names one; it says so on stderr, since a command
+// reading the wrong database would mislead.
+func localDSN(getenv func(string) string, stderr io.Writer) string {
+	path, err := localstate.Path(getenv)
+	if err != nil {
+		return ""
+	}
+	s, err := localstate.Read(path)
+	if err != nil {
+		if !errors.Is(err, localstate.ErrNotRunning) {
+			fmt.Fprintln(stderr, "ops:", err)
+		}
+		return ""
+	}
+	if s.DSN != "" {
+		fmt.Fprintf(stderr, "ops: using the local run's database (state file %s)\n", path)
+	}
+	return s.DSN
+}
 
 // common are the flags every command accepts, before or after its name.
 type common struct {
@@ -104,7 +127,10 @@ func Main(ctx context.Context, args []string, getenv func(string) string, stdout
 		dsn = getenv("DB_DSN")
 	}
 	if dsn == "" {
-		fmt.Fprintln(stderr, "ops: no database: set DB_DSN (or pass -dsn)")
+		dsn = localDSN(getenv, stderr)
+	}
+	if dsn == "" {
+		fmt.Fprintln(stderr, "ops: no database: set DB_DSN (or pass -dsn), or start a local run (go run ./scripts/local)")
 		return ExitUsage
 	}
 	st, err := store.Open(dsn, store.Options{MaxOpen: 2, MaxIdle: 1})

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/kgseller/kgseller/shared/provision"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
+	"github.com/kgseller/kgseller/shared/tools/localstate"
 	"github.com/kgseller/kgseller/shared/tools/ops"
 )
 
@@ -422,7 +424,13 @@ func TestUsage(t *testing.T) {
 		}
 	}
 	var out, errb bytes.Buffer
-	if code := ops.Main(context.Background(), []string{"summary"}, func(string) string { return "" }, &out, &errb); code != ops.ExitUsage ||
+	noLocalRun := filepath.Join(t.TempDir(), "local.json")
+	if code := ops.Main(context.Background(), []string{"summary"}, func(k string) string {
+		if k == localstate.EnvPath {
+			return noLocalRun
+		}
+		return ""
+	}, &out, &errb); code != ops.ExitUsage ||
 		!strings.Contains(errb.String(), "DB_DSN") {
 		t.Fatalf("no DSN: exit %d %s", code, errb.String())
 	}
@@ -537,5 +545,44 @@ func TestHealth(t *testing.T) {
 	}
 	if s := f.ok(t, "summary"); !strings.Contains(s, "alerted: interface") {
 		t.Fatalf("summary table:\n%s", s)
+	}
+}
+
+// TestLocalRunDatabase: with neither -dsn nor DB_DSN, ops reads the database of
+// the running local run named by its state file, and says so; DB_DSN wins over it.
+func TestLocalRunDatabase(t *testing.T) {
+	f := newFixture(t)
+	path := filepath.Join(t.TempDir(), "local.json")
+	remove, err := localstate.Write(path, localstate.State{URL: "http://127.0.0.1:1", DSN: f.dsn})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	run := func(env map[string]string) (int, string, string) {
+		var out, errb bytes.Buffer
+		code := ops.Main(context.Background(), []string{"summary", "-json"}, func(k string) string { return env[k] }, &out, &errb)
+		return code, out.String(), errb.String()
+	}
+	code, out, errs := run(map[string]string{localstate.EnvPath: path})
+	if code != ops.ExitOK || !strings.Contains(errs, "ops: using the local run's database (state file "+path+")") {
+		t.Fatalf("state file: exit %d: %s%s", code, out, errs)
+	}
+	if strings.Contains(errs, f.dsn) {
+		t.Fatalf("the DSN is echoed: %s", errs)
+	}
+	if !strings.Contains(out, "{") {
+		t.Fatalf("no summary: %s", out)
+	}
+	code, _, errs = run(map[string]string{localstate.EnvPath: path, "DB_DSN": "kgops:pw@tcp(127.0.0.1:1)/x"})
+	if code != ops.ExitError || strings.Contains(errs, "local run") {
+		t.Fatalf("DB_DSN must win over the state file: exit %d: %s", code, errs)
+	}
+	// A file left by a run that is gone is ignored.
+	remove()
+	if _, err := localstate.Write(path, localstate.State{PID: 1 << 30, URL: "http://127.0.0.1:1", DSN: f.dsn}); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(map[string]string{localstate.EnvPath: path}); code != ops.ExitUsage || !strings.Contains(errs, "no database") {
+		t.Fatalf("stale state file: exit %d: %s", code, errs)
 	}
 }
