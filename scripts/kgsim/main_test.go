@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -19,10 +21,26 @@ import (
 	"github.com/kgseller/kgseller/shared/tools/kgsim"
 	"github.com/kgseller/kgseller/shared/tools/kgsim/kgsimtest"
 	"github.com/kgseller/kgseller/shared/tools/localrun"
+	"github.com/kgseller/kgseller/shared/tools/localstate"
 )
+
+// TestDefaultKeyIsTheLocalRuns: kgsim and sign know the local run's default key
+// without linking the local run.
+func TestDefaultKeyIsTheLocalRuns(t *testing.T) {
+	if localstate.DefaultAccessKey != localrun.DefaultAccessKey {
+		t.Fatalf("localstate.DefaultAccessKey %q, localrun.DefaultAccessKey %q", localstate.DefaultAccessKey, localrun.DefaultAccessKey)
+	}
+}
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	if env == nil {
+		env = map[string]string{}
+	}
+	if _, ok := env[localstate.EnvPath]; !ok {
+		// Never the seller's own local run.
+		env[localstate.EnvPath] = filepath.Join(t.TempDir(), "none.json")
+	}
 	var out, errb bytes.Buffer
 	code := run(context.Background(), args, &out, &errb, func(k string) string { return env[k] })
 	return code, out.String(), errb.String()
@@ -126,5 +144,23 @@ func TestAddressType(t *testing.T) {
 		"-other", srv.URL+"/license/produce, "+srv.URL, "-rounds", "1", "-timeout", "30s")
 	if code != exitPass || !strings.Contains(out, "PASS  type=address") || !strings.Contains(out, "0 skipped") {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestHelp: -h exits 0 and lists kgsim's flags only; the command links neither
+// the local run nor its database engine.
+func TestHelp(t *testing.T) {
+	code, out, errs := runCLI(t, nil, "-h")
+	if code != exitPass || out != "" || !strings.Contains(errs, "-public-key") || strings.Contains(errs, "-test.") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	deps, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"go-mysql-server", "shared/tools/localrun", "shared/fakes"} {
+		if bytes.Contains(deps, []byte(bad)) {
+			t.Errorf("scripts/kgsim links %s", bad)
+		}
 	}
 }

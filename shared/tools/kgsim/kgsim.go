@@ -27,6 +27,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/probe"
 )
@@ -50,6 +52,9 @@ type Options struct {
 	URL string
 	// Key is the access key bound to the type's interface in the Seller Console.
 	Key kgsign.Key
+	// KeyFrom names where Key came from (-key, a variable, the state file), so a
+	// report of authentication failures can say which key was tried; "" is "-key".
+	KeyFrom string
 	// Seed orders the rounds; 0 draws one, which the report names for a rerun.
 	Seed uint64
 	// Rounds is how many times the cases are repeated, each time in a new order.
@@ -128,8 +133,11 @@ type Case struct {
 	// Check inspects an answer whose code is in Want, beyond the common shape, and
 	// returns what is wrong with it (nil when nothing is).
 	Check func(e *Env, a *Answer) []string
-	// Learn records values from a passing answer for later cases.
-	Learn func(e *Env, a *Answer)
+	// Learn records values from a passing answer for later cases; Learns names the
+	// value (an Env key), so that cases lacking it can name the setup step that
+	// failed to learn it.
+	Learn  func(e *Env, a *Answer)
+	Learns string
 	// Agree returns the value every copy of a duplicate burst must answer alike
 	// (newInstance: the instanceId), named AgreeField in reports; nil means the
 	// copies need only pass.
@@ -211,17 +219,22 @@ func ProductFor(name string, o Options) (*Product, error) {
 
 // Env holds the values a run learns (instance IDs) and gives case bodies the clock.
 type Env struct {
-	mu   sync.Mutex
-	vals map[string]string
-	now  func() time.Time
+	mu    sync.Mutex
+	vals  map[string]string
+	now   func() time.Time
+	newID func() string
 }
 
 func newEnv(now func() time.Time) *Env {
 	if now == nil {
 		now = time.Now
 	}
-	return &Env{vals: map[string]string{}, now: now}
+	return &Env{vals: map[string]string{}, now: now, newID: uuid.NewString}
 }
+
+// NewID returns a fresh identifier (a businessId): a random UUID, or a fixed one
+// for the documented example bodies.
+func (e *Env) NewID() string { return e.newID() }
 
 // Get returns a learned value or an error naming what should have learned it.
 func (e *Env) Get(name string) (string, error) {
@@ -287,7 +300,7 @@ func RunProduct(ctx context.Context, p *Product, o Options) (*Report, error) {
 		readyBy: time.Now().Add(o.ReadyWait)}
 	rep := &Report{
 		Type: p.Name, URL: o.URL, Seed: o.Seed, Rounds: o.Rounds, Duplicates: o.Duplicates,
-		Timeout: o.Timeout.String(), Started: time.Now().UTC(), Warnings: addressWarnings(u),
+		Timeout: o.Timeout.String(), Started: time.Now().UTC(), Warnings: addressWarnings(u), KeyFrom: o.KeyFrom,
 	}
 	for _, c := range p.Setup {
 		if ctx.Err() != nil {

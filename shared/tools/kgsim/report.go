@@ -53,6 +53,8 @@ type Report struct {
 	Skipped    int       `json:"skipped"`
 	SlowestMS  float64   `json:"slowestMs"`
 	SlowestOf  string    `json:"slowestCase,omitempty"`
+	// KeyFrom names the source of the key tried, never the key.
+	KeyFrom string `json:"keyFrom,omitempty"`
 	// Warnings name what the marketplace would refuse about the address itself.
 	Warnings []string `json:"warnings,omitempty"`
 	Results  []Result `json:"results"`

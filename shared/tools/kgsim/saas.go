@@ -6,8 +6,6 @@ import (
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/kgseller/kgseller/shared/probe"
 )
 
@@ -67,10 +65,11 @@ func withInstance(order string, fields func(id string) map[string]any) func(e *E
 // stay the one first answered.
 func newInstanceCase(name, order string) Case {
 	return Case{
-		Name: name,
-		Body: func(*Env) ([]byte, error) {
+		Name:   name,
+		Learns: instanceKey(order),
+		Body: func(e *Env) ([]byte, error) {
 			return jsonBody(map[string]any{
-				"activity": "newInstance", "businessId": uuid.NewString(), "orderId": order,
+				"activity": "newInstance", "businessId": e.NewID(), "orderId": order,
 				"orderLineId": line(order), "testFlag": "1",
 			})
 		},
