@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -184,5 +186,36 @@ func TestExplainsFailures(t *testing.T) {
 	code, _, errs = runCLI(t, noState(t), "newInstance", "-url", nf.URL+"/saas/produce")
 	if code != exitFail || !strings.Contains(errs, "sign: answered 404: wrong path or the function is not deployed ("+nf.URL+"/saas/produce)") {
 		t.Fatalf("404: exit %d\n%s", code, errs)
+	}
+}
+
+var update = flag.Bool("update", false, "rewrite README.md's table of example bodies")
+
+// TestReadmeExamples: README.md's table of example bodies is what the builders
+// make (go test ./scripts/sign -update rewrites it).
+func TestReadmeExamples(t *testing.T) {
+	const begin, end = "<!-- sign examples: generated from shared/tools/kgsim, checked by scripts/sign's tests -->\n", "<!-- end of sign examples -->"
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, j := bytes.Index(readme, []byte(begin)), bytes.Index(readme, []byte(end))
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the markers %q … %q", begin, end)
+	}
+	var table bytes.Buffer
+	if err := kgsim.WriteExamples(&table); err != nil {
+		t.Fatal(err)
+	}
+	got := readme[i+len(begin) : j]
+	if bytes.Equal(got, table.Bytes()) {
+		return
+	}
+	if !*update {
+		t.Fatalf("README.md's example bodies differ from the builders (go test ./scripts/sign -update):\n%s", table.Bytes())
+	}
+	out := append(append(append([]byte(nil), readme[:i+len(begin)]...), table.Bytes()...), readme[j:]...)
+	if err := os.WriteFile("../../README.md", out, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

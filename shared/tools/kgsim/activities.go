@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -205,4 +206,37 @@ func setValue(old any, v string) any {
 		return x
 	}
 	return v
+}
+
+// Values of the documented example bodies, fixed so the table is stable.
+const (
+	ExampleInstance   = "10e758d0-31ad-4c4b-8f1b-81d03469a10e"
+	exampleBusinessID = "3f2b8c1e-5d4a-4c6b-9e7f-0a1b2c3d4e5f"
+)
+
+// exampleTime is the clock of the example bodies.
+var exampleTime = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// WriteExamples writes the Markdown table of every activity's sign command and
+// default body, as README.md shows it.
+func WriteExamples(w io.Writer) error {
+	fmt.Fprintln(w, "| Activity | Command | Body sent |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, a := range activities {
+		o := BodyOptions{SecretPlaceholder: SecretPlaceholder, Now: func() time.Time { return exampleTime },
+			NewID: func() string { return exampleBusinessID }}
+		cmd := "go run ./scripts/sign " + a.Name
+		if a.NeedsInstance {
+			o.Instance = ExampleInstance
+			cmd += " -instance " + ExampleInstance
+		}
+		body, err := a.Body(o)
+		if err != nil {
+			return err
+		}
+		if _, err := fmt.Fprintf(w, "| %s | `%s` | `%s` |\n", a.Name, cmd, body); err != nil {
+			return err
+		}
+	}
+	return nil
 }
