@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	timeout := fs.Duration("timeout", kgsim.DefaultTimeout, "limit of every call; a slower answer fails")
 	readyWait := fs.Duration("ready-wait", kgsim.DefaultReadyWait, "how long setup polls while the server answers 000004")
 	jsonOut := fs.String("json", "", "write machine-readable results to this file (- for stdout; the table then goes to stderr)")
-	verbose := fs.Bool("v", false, "print every call in run order instead of one row per case")
+	verbose := fs.Bool("v", false, "print every call in run order instead of one row per case, then each request body and a sign command that sends it again")
 	list := fs.Bool("list", false, "list the cases of the type and exit")
 	kitHashed := fs.Bool("kit-hashed", false, "kit: sign x-sign with the hashed-payload formula (server KG_KIT_HASHED_PAYLOAD=true)")
 	pubKey := fs.String("public-key", "", "kit: PEM RSA public key uploaded for the Kit app (default: the local run's; applicationSync is skipped without one)")
@@ -129,7 +129,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		printCases(stdout, p)
 		return exitPass
 	}
-	o.URL, o.KeyFrom = t.URL, t.KeyFrom
+	o.URL, o.KeyFrom, o.ExplicitURL = t.URL, t.KeyFrom, *target != ""
 	ks, err := kgsign.NewKeySet(t.Key, "", *keyB64)
 	if err != nil {
 		fmt.Fprintf(stderr, "kgsim: access key: %v\n", err)
