@@ -164,3 +164,39 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestFindsTheLocalRunWithNoFlags: with no -url and no key variable, the state
+// file of a running local run gives URL and key, and stderr says so; a stale
+// address is named as the headline of the failures.
+func TestFindsTheLocalRunWithNoFlags(t *testing.T) {
+	url := kgsimtest.SaaSServer(t, nil)
+	base := strings.TrimSuffix(url, "/saas/produce")
+	path := filepath.Join(t.TempDir(), "local.json")
+	remove, err := localstate.Write(path, localstate.State{URL: base, AccessKey: kgsimtest.Key, Addresses: map[string]string{"saas": "/saas/produce"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	env := map[string]string{localstate.EnvPath: path}
+	code, out, errs := runCLI(t, env, "-rounds", "1", "-timeout", "30s")
+	if code != exitPass || !strings.Contains(out, "PASS  type=saas") || !strings.Contains(out, "against "+url) {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if want := "kgsim: local run at " + base + " (state file " + path + "), key from the state file\n"; errs != want {
+		t.Fatalf("stderr %q, want %q", errs, want)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String()
+	ln.Close()
+	if _, err := localstate.Write(path, localstate.State{URL: gone, AccessKey: kgsimtest.Key}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCLI(t, env, "-rounds", "1")
+	if code != exitFail || !strings.Contains(out, "FAILED: nothing listens at "+gone+"/saas/produce: start the local run (go run ./scripts/local) or check -url") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
