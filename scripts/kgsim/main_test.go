@@ -200,3 +200,19 @@ func TestFindsTheLocalRunWithNoFlags(t *testing.T) {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 }
+
+// TestKitKeyFromStateFile: -type kit with no flag reads the Kit app's public key
+// the state file names (a missing file is a usage error naming it).
+func TestKitKeyFromStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "local.json")
+	missing := filepath.Join(t.TempDir(), "kit.pub.pem")
+	remove, err := localstate.Write(path, localstate.State{URL: "http://127.0.0.1:1", AccessKey: "k", KitPublicKey: missing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	code, _, errs := runCLI(t, map[string]string{localstate.EnvPath: path}, "-type", "kit", "-rounds", "1")
+	if code != exitUsage || !strings.Contains(errs, missing) {
+		t.Fatalf("exit %d\n%s", code, errs)
+	}
+}
