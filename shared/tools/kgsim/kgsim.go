@@ -181,9 +181,6 @@ type Malformed struct {
 type Product struct {
 	Name    string
 	Summary string
-	// DefaultPath is the route of the type on the local run (appended to
-	// http://127.0.0.1:8080 when no URL is given).
-	DefaultPath string
 	// Kit signs with x-sign headers instead of query parameters.
 	Kit bool
 	// Setup runs once, in order, before the rounds (creating what the cases name).

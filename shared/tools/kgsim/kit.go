@@ -162,10 +162,9 @@ func kitProductSealed(seal func() (string, error), noKey, unversioned bool) *Pro
 		return Malformed{Name: name, Path: base + path, Body: []byte(body)}
 	}
 	return &Product{
-		Name:        "kit",
-		Summary:     "joint-operation Kit sync: tenantSync, applicationSync, authSync, singleOrgSync, allOrgSync below the production address (x-sign headers)",
-		DefaultPath: "",
-		Kit:         true,
+		Name:    "kit",
+		Summary: "joint-operation Kit sync: tenantSync, applicationSync, authSync, singleOrgSync, allOrgSync below the production address (x-sign headers)",
+		Kit:     true,
 		Cases: []Case{
 			tenant("tenantSync add", 1),
 			tenant("tenantSync modify", 2),

@@ -205,13 +205,12 @@ func saasProduct() *Product {
 
 	long := strings.Repeat("A", 65)
 	return &Product{
-		Name:        "saas",
-		Summary:     "SaaS basic interfaces: newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance, upgradeInstance, changeInstanceCheck",
-		DefaultPath: "/saas/produce",
-		Setup:       setup,
-		Cases:       cases,
-		Duplicate:   newInstanceCase("newInstance "+mockPeriodNew+" (duplicates)", mockPeriodNew),
-		Probe:       queryCase("queryInstance "+mockPeriodNew, false, mockPeriodNew),
+		Name:      "saas",
+		Summary:   "SaaS basic interfaces: newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance, upgradeInstance, changeInstanceCheck",
+		Setup:     setup,
+		Cases:     cases,
+		Duplicate: newInstanceCase("newInstance "+mockPeriodNew+" (duplicates)", mockPeriodNew),
+		Probe:     queryCase("queryInstance "+mockPeriodNew, false, mockPeriodNew),
 		Malformed: []Malformed{
 			{Name: "not JSON", Body: []byte(`activity=newInstance&orderId=` + mockPeriodNew)},
 			{Name: "empty body", Body: []byte{}},
