@@ -26,7 +26,7 @@ import (
 
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/tools/kgsim"
-	"github.com/kgseller/kgseller/shared/tools/localrun"
+	"github.com/kgseller/kgseller/shared/tools/localstate"
 )
 
 // Exit codes.
@@ -43,16 +43,11 @@ func main() {
 	os.Exit(code)
 }
 
-// keyVars names the environment variables holding each type's key, as the
-// functions read them.
-var keyVars = map[string]string{"saas": "KG_ACCESS_KEY_BASIC", "license": "KG_ACCESS_KEY_LICENSE", "notify": "KG_ACCESS_KEY_NOTIFY", "kit": "KG_ACCESS_KEY_KIT",
-	"address": "KG_ACCESS_KEY_BASIC"}
-
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	fs := flag.NewFlagSet("kgsim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	typ := fs.String("type", "saas", "product type: "+strings.Join(kgsim.Types(), ", "))
-	target := fs.String("url", "", "production interface URL (default http://127.0.0.1:8080 plus the type's local route; for kit the production address)")
+	target := fs.String("url", "", "production interface URL; for kit the production address (default: the running local run's, else http://127.0.0.1:8080 plus the type's route)")
 	key := fs.String("key", "", "access key bound to the type (default $KG_ACCESS_KEY_<TYPE>, else $KG_ACCESS_KEY, else the local run's key)")
 	keyB64 := fs.Bool("key-base64", false, "the key is Base64 of the real key, as the EU Seller Console shows it")
 	rounds := fs.Int("rounds", kgsim.DefaultRounds, "repeat the cases this many times, each in a new random order")
@@ -61,10 +56,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	timeout := fs.Duration("timeout", kgsim.DefaultTimeout, "limit of every call; a slower answer fails")
 	readyWait := fs.Duration("ready-wait", kgsim.DefaultReadyWait, "how long setup polls while the server answers 000004")
 	jsonOut := fs.String("json", "", "write machine-readable results to this file (- for stdout; the table then goes to stderr)")
-	verbose := fs.Bool("v", false, "print every call in run order instead of one row per case")
+	verbose := fs.Bool("v", false, "print every call in run order instead of one row per case, then each request body and a sign command that sends it again")
 	list := fs.Bool("list", false, "list the cases of the type and exit")
 	kitHashed := fs.Bool("kit-hashed", false, "kit: sign x-sign with the hashed-payload formula (server KG_KIT_HASHED_PAYLOAD=true)")
-	pubKey := fs.String("public-key", "", "kit: PEM RSA public key uploaded for the Kit app (applicationSync is skipped without it)")
+	pubKey := fs.String("public-key", "", "kit: PEM RSA public key uploaded for the Kit app (default: the local run's; applicationSync is skipped without one)")
 	kitUnversioned := fs.Bool("kit-unversioned", false, "kit: call the unversioned sub-paths /produceAPI/<name> instead of /produceAPI/v2/<name>")
 	kitKey := fs.String("kit-key", "", "address: the Kit key (default $KG_ACCESS_KEY_KIT, else $KG_ACCESS_KEY, else the local run's key)")
 	notifyKey := fs.String("notify-key", "", "address: the generic (orderNotify) key (default $KG_ACCESS_KEY_NOTIFY, else $KG_ACCESS_KEY, else the local run's key)")
@@ -93,19 +88,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			o.OtherAddresses = append(o.OtherAddresses, u)
 		}
 	}
+	t := kgsim.FindTarget(kgsim.TargetQuery{Prog: "kgsim", Type: *typ, URL: *target, Key: *key, KeyVars: kgsim.KeyVars(*typ)}, getenv)
+	// The other types' keys of the address type fall back like the main key; a
+	// local run has one key for every type.
+	fallback := localstate.DefaultAccessKey
+	if t.KeyFrom == kgsim.FromStateFile {
+		fallback = t.Key
+	}
 	for _, k := range []struct {
 		flag, env string
 		dst       *kgsign.Key
 	}{{*kitKey, "KG_ACCESS_KEY_KIT", &o.KitKey}, {*notifyKey, "KG_ACCESS_KEY_NOTIFY", &o.NotifyKey}} {
-		ks, err := kgsign.NewKeySet(firstOf(k.flag, getenv(k.env), getenv("KG_ACCESS_KEY"), localrun.DefaultAccessKey), "", *keyB64)
+		ks, err := kgsign.NewKeySet(firstOf(k.flag, getenv(k.env), getenv("KG_ACCESS_KEY"), fallback), "", *keyB64)
 		if err != nil {
 			fmt.Fprintf(stderr, "kgsim: %s key: %v\n", strings.TrimPrefix(k.env, "KG_ACCESS_KEY_"), err)
 			return exitUsage
 		}
 		*k.dst = ks.Primary()
 	}
-	if *pubKey != "" {
-		pem, err := os.ReadFile(*pubKey)
+	pubPath := *pubKey
+	if pubPath == "" && *target == "" {
+		pubPath = t.KitPublicKey
+	}
+	if pubPath != "" {
+		pem, err := os.ReadFile(pubPath)
 		if err == nil {
 			o.KitPublicKey, err = kgsim.ParsePublicKey(pem)
 		}
@@ -123,16 +129,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		printCases(stdout, p)
 		return exitPass
 	}
-	o.URL = *target
-	if o.URL == "" {
-		o.URL = "http://127.0.0.1:8080" + p.DefaultPath
-	}
-	ks, err := kgsign.NewKeySet(firstOf(*key, getenv(keyVars[*typ]), getenv("KG_ACCESS_KEY"), localrun.DefaultAccessKey), "", *keyB64)
+	o.URL, o.KeyFrom, o.ExplicitURL = t.URL, t.KeyFrom, *target != ""
+	ks, err := kgsign.NewKeySet(t.Key, "", *keyB64)
 	if err != nil {
 		fmt.Fprintf(stderr, "kgsim: access key: %v\n", err)
 		return exitUsage
 	}
 	o.Key = ks.Primary()
+	fmt.Fprintln(stderr, t.Note)
 
 	table := stdout
 	if *jsonOut == "-" {

@@ -9,7 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -19,10 +21,26 @@ import (
 	"github.com/kgseller/kgseller/shared/tools/kgsim"
 	"github.com/kgseller/kgseller/shared/tools/kgsim/kgsimtest"
 	"github.com/kgseller/kgseller/shared/tools/localrun"
+	"github.com/kgseller/kgseller/shared/tools/localstate"
 )
+
+// TestDefaultKeyIsTheLocalRuns: kgsim and sign know the local run's default key
+// without linking the local run.
+func TestDefaultKeyIsTheLocalRuns(t *testing.T) {
+	if localstate.DefaultAccessKey != localrun.DefaultAccessKey {
+		t.Fatalf("localstate.DefaultAccessKey %q, localrun.DefaultAccessKey %q", localstate.DefaultAccessKey, localrun.DefaultAccessKey)
+	}
+}
 
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
+	if env == nil {
+		env = map[string]string{}
+	}
+	if _, ok := env[localstate.EnvPath]; !ok {
+		// Never the seller's own local run.
+		env[localstate.EnvPath] = filepath.Join(t.TempDir(), "none.json")
+	}
 	var out, errb bytes.Buffer
 	code := run(context.Background(), args, &out, &errb, func(k string) string { return env[k] })
 	return code, out.String(), errb.String()
@@ -126,5 +144,75 @@ func TestAddressType(t *testing.T) {
 		"-other", srv.URL+"/license/produce, "+srv.URL, "-rounds", "1", "-timeout", "30s")
 	if code != exitPass || !strings.Contains(out, "PASS  type=address") || !strings.Contains(out, "0 skipped") {
 		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestHelp: -h exits 0 and lists kgsim's flags only; the command links neither
+// the local run nor its database engine.
+func TestHelp(t *testing.T) {
+	code, out, errs := runCLI(t, nil, "-h")
+	if code != exitPass || out != "" || !strings.Contains(errs, "-public-key") || strings.Contains(errs, "-test.") {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	deps, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "list", "-deps", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"go-mysql-server", "shared/tools/localrun", "shared/fakes"} {
+		if bytes.Contains(deps, []byte(bad)) {
+			t.Errorf("scripts/kgsim links %s", bad)
+		}
+	}
+}
+
+// TestFindsTheLocalRunWithNoFlags: with no -url and no key variable, the state
+// file of a running local run gives URL and key, and stderr says so; a stale
+// address is named as the headline of the failures.
+func TestFindsTheLocalRunWithNoFlags(t *testing.T) {
+	url := kgsimtest.SaaSServer(t, nil)
+	base := strings.TrimSuffix(url, "/saas/produce")
+	path := filepath.Join(t.TempDir(), "local.json")
+	remove, err := localstate.Write(path, localstate.State{URL: base, AccessKey: kgsimtest.Key, Addresses: map[string]string{"saas": "/saas/produce"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	env := map[string]string{localstate.EnvPath: path}
+	code, out, errs := runCLI(t, env, "-rounds", "1", "-timeout", "30s")
+	if code != exitPass || !strings.Contains(out, "PASS  type=saas") || !strings.Contains(out, "against "+url) {
+		t.Fatalf("exit %d\n%s%s", code, out, errs)
+	}
+	if want := "kgsim: local run at " + base + " (state file " + path + "), key from the state file\n"; errs != want {
+		t.Fatalf("stderr %q, want %q", errs, want)
+	}
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	gone := "http://" + ln.Addr().String()
+	ln.Close()
+	if _, err := localstate.Write(path, localstate.State{URL: gone, AccessKey: kgsimtest.Key}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = runCLI(t, env, "-rounds", "1")
+	if code != exitFail || !strings.Contains(out, "FAILED: nothing listens at "+gone+"/saas/produce: start the local run (go run ./scripts/local) or check -url") {
+		t.Fatalf("exit %d\n%s", code, out)
+	}
+}
+
+// TestKitKeyFromStateFile: -type kit with no flag reads the Kit app's public key
+// the state file names (a missing file is a usage error naming it).
+func TestKitKeyFromStateFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "local.json")
+	missing := filepath.Join(t.TempDir(), "kit.pub.pem")
+	remove, err := localstate.Write(path, localstate.State{URL: "http://127.0.0.1:1", AccessKey: "k", KitPublicKey: missing})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer remove()
+	code, _, errs := runCLI(t, map[string]string{localstate.EnvPath: path}, "-type", "kit", "-rounds", "1")
+	if code != exitUsage || !strings.Contains(errs, missing) {
+		t.Fatalf("exit %d\n%s", code, errs)
 	}
 }

@@ -1,6 +1,8 @@
 package probe
 
 import (
+	"context"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -114,5 +116,32 @@ func TestCheckEvent(t *testing.T) {
 		if _, err := CheckEvent(r, k); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestStripSignature(t *testing.T) {
+	for in, want := range map[string]string{
+		"http://h/saas/produce?nonce=N&signature=S&timestamp=1": "http://h/saas/produce",
+		"http://h/p?a=1&signature=S":                            "http://h/p?a=1",
+		"http://h/p":                                            "http://h/p",
+	} {
+		if got := StripSignature(in); got != want {
+			t.Errorf("StripSignature(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestSendErrorHasNoSignature: a refused call's error names the URL without
+// the signed query string.
+func TestSendErrorHasNoSignature(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + ln.Addr().String() + "/saas/produce"
+	ln.Close()
+	_, err = (&Client{URL: url, Key: unitKey}).Post(context.Background(), []byte(`{}`))
+	if err == nil || strings.Contains(err.Error(), "signature") || !strings.Contains(err.Error(), url) {
+		t.Fatalf("error %v", err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/rand"
 	"crypto/tls"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -92,6 +93,24 @@ func (c *Client) SignWith(body []byte, nonce, timestamp string) (Signed, error) 
 	return s, nil
 }
 
+// signatureParams are the query parameters of a V2 signature.
+var signatureParams = []string{"signature", "timestamp", "nonce"}
+
+// StripSignature returns u without the signature's query parameters, for
+// messages: a signed query string is long and says nothing to a reader.
+func StripSignature(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || p.RawQuery == "" {
+		return u
+	}
+	q := p.Query()
+	for _, name := range signatureParams {
+		q.Del(name)
+	}
+	p.RawQuery = q.Encode()
+	return p.String()
+}
+
 // Answer is a production interface's answer.
 type Answer struct {
 	Status int
@@ -139,6 +158,11 @@ func (c *Client) Send(ctx context.Context, s Signed) (Answer, error) {
 	start := time.Now()
 	resp, err := hc.Do(req)
 	if err != nil {
+		// The error quotes the URL; its signature is noise in every message.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			ue.URL = StripSignature(ue.URL)
+		}
 		return Answer{}, err
 	}
 	defer resp.Body.Close()

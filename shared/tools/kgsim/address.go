@@ -68,12 +68,11 @@ func addressProduct(o Options) *Product {
 	duplicate := notify
 	duplicate.Name, duplicate.ReplayTo = "orderNotify at POST {address} (duplicates)", nil
 	return &Product{
-		Name:        "address",
-		Summary:     "one production address as the marketplace uses it: basic interface and orderNotify at it, the Kit below it (v2 and unversioned), replays on the other routes",
-		DefaultPath: "/saas/produce",
-		Cases:       cases,
-		Duplicate:   duplicate,
-		Probe:       probe,
+		Name:      "address",
+		Summary:   "one production address as the marketplace uses it: basic interface and orderNotify at it, the Kit below it (v2 and unversioned), replays on the other routes",
+		Cases:     cases,
+		Duplicate: duplicate,
+		Probe:     probe,
 		// Signed with the address's key; an orderNotify body reaches the order
 		// notification, whose decoder must refuse it too.
 		Malformed: []Malformed{

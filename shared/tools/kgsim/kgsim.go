@@ -27,6 +27,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/probe"
 )
@@ -50,6 +52,11 @@ type Options struct {
 	URL string
 	// Key is the access key bound to the type's interface in the Seller Console.
 	Key kgsign.Key
+	// ExplicitURL says URL was typed (-url), so the replay commands of -v name it.
+	ExplicitURL bool
+	// KeyFrom names where Key came from (-key, a variable, the state file), so a
+	// report of authentication failures can say which key was tried; "" is "-key".
+	KeyFrom string
 	// Seed orders the rounds; 0 draws one, which the report names for a rerun.
 	Seed uint64
 	// Rounds is how many times the cases are repeated, each time in a new order.
@@ -128,8 +135,11 @@ type Case struct {
 	// Check inspects an answer whose code is in Want, beyond the common shape, and
 	// returns what is wrong with it (nil when nothing is).
 	Check func(e *Env, a *Answer) []string
-	// Learn records values from a passing answer for later cases.
-	Learn func(e *Env, a *Answer)
+	// Learn records values from a passing answer for later cases; Learns names the
+	// value (an Env key), so that cases lacking it can name the setup step that
+	// failed to learn it.
+	Learn  func(e *Env, a *Answer)
+	Learns string
 	// Agree returns the value every copy of a duplicate burst must answer alike
 	// (newInstance: the instanceId), named AgreeField in reports; nil means the
 	// copies need only pass.
@@ -171,9 +181,6 @@ type Malformed struct {
 type Product struct {
 	Name    string
 	Summary string
-	// DefaultPath is the route of the type on the local run (appended to
-	// http://127.0.0.1:8080 when no URL is given).
-	DefaultPath string
 	// Kit signs with x-sign headers instead of query parameters.
 	Kit bool
 	// Setup runs once, in order, before the rounds (creating what the cases name).
@@ -211,17 +218,22 @@ func ProductFor(name string, o Options) (*Product, error) {
 
 // Env holds the values a run learns (instance IDs) and gives case bodies the clock.
 type Env struct {
-	mu   sync.Mutex
-	vals map[string]string
-	now  func() time.Time
+	mu    sync.Mutex
+	vals  map[string]string
+	now   func() time.Time
+	newID func() string
 }
 
 func newEnv(now func() time.Time) *Env {
 	if now == nil {
 		now = time.Now
 	}
-	return &Env{vals: map[string]string{}, now: now}
+	return &Env{vals: map[string]string{}, now: now, newID: uuid.NewString}
 }
+
+// NewID returns a fresh identifier (a businessId): a random UUID, or a fixed one
+// for the documented example bodies.
+func (e *Env) NewID() string { return e.newID() }
 
 // Get returns a learned value or an error naming what should have learned it.
 func (e *Env) Get(name string) (string, error) {
@@ -229,9 +241,17 @@ func (e *Env) Get(name string) (string, error) {
 	defer e.mu.Unlock()
 	v, ok := e.vals[name]
 	if !ok || v == "" {
-		return "", fmt.Errorf("no %s: the setup step that learns it failed", name)
+		return "", missingError{name}
 	}
 	return v, nil
+}
+
+// missingError is a value a setup step should have learned: the case that needs
+// it is not run, and the report says which step failed.
+type missingError struct{ name string }
+
+func (m missingError) Error() string {
+	return fmt.Sprintf("no %s: the setup step that learns it failed", m.name)
 }
 
 // lookup returns a learned value and whether it is known.
@@ -284,10 +304,15 @@ func RunProduct(ctx context.Context, p *Product, o Options) (*Report, error) {
 		return nil, fmt.Errorf("kgsim: %q is not an http(s) URL", o.URL)
 	}
 	r := &runner{o: o, p: p, env: newEnv(o.Now), rng: rand.New(rand.NewPCG(o.Seed, 0x6b6773696d)),
-		readyBy: time.Now().Add(o.ReadyWait)}
+		readyBy: time.Now().Add(o.ReadyWait), learner: map[string]string{}}
+	for _, c := range p.Setup {
+		if c.Learns != "" {
+			r.learner[c.Learns] = r.setupName(c)
+		}
+	}
 	rep := &Report{
 		Type: p.Name, URL: o.URL, Seed: o.Seed, Rounds: o.Rounds, Duplicates: o.Duplicates,
-		Timeout: o.Timeout.String(), Started: time.Now().UTC(), Warnings: addressWarnings(u),
+		Timeout: o.Timeout.String(), Started: time.Now().UTC(), Warnings: addressWarnings(u), KeyFrom: o.KeyFrom, ExplicitURL: o.ExplicitURL,
 	}
 	for _, c := range p.Setup {
 		if ctx.Err() != nil {
@@ -357,6 +382,33 @@ type runner struct {
 	// readyBy ends all polling: ReadyWait is one budget for the whole setup, so a
 	// server that never finishes provisioning costs it once, not once per instance.
 	readyBy time.Time
+	// learner names the setup step that learns each Env value.
+	learner map[string]string
+}
+
+// setupName is a setup case's name in results.
+func (r *runner) setupName(c Case) string {
+	if c.Burst {
+		return burstName(c.Name, r.o.Duplicates)
+	}
+	return c.Name
+}
+
+func burstName(name string, n int) string { return fmt.Sprintf("%s ×%d concurrent", name, n) }
+
+// notBuilt is the result of a unit whose body could not be built: when a setup
+// step failed to learn what the body needs, the unit is marked as not run
+// because of that step.
+func (r *runner) notBuilt(phase string, round int, name, path, want string, err error) Result {
+	res := r.result(phase, round, name, path, want, nil, []string{err.Error()})
+	var m missingError
+	if errors.As(err, &m) {
+		res.BlockedBy = r.learner[m.name]
+		if res.BlockedBy == "" {
+			res.BlockedBy = "the step that learns " + m.name
+		}
+	}
+	return res
 }
 
 func (r *runner) add(res Result) {
@@ -409,6 +461,8 @@ type call struct {
 	err     error
 	timeout bool
 	elapsed time.Duration
+	// body is what was sent.
+	body []byte
 }
 
 // send sends one prepared request under the per-call timeout.
@@ -417,7 +471,7 @@ func (r *runner) send(ctx context.Context, c *probe.Client, s probe.Signed) call
 	defer cancel()
 	start := time.Now()
 	a, err := c.Send(cctx, s)
-	cl := call{elapsed: time.Since(start)}
+	cl := call{elapsed: time.Since(start), body: s.Body}
 	if err != nil {
 		cl.err = err
 		cl.timeout = errors.Is(cctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
@@ -471,7 +525,14 @@ func (r *runner) judgeKey(cl call, want []string, c *Case, key kgsign.Key) []str
 func (r *runner) result(phase string, round int, name, path, want string, calls []call, problems []string) Result {
 	res := Result{Phase: phase, Round: round, Case: name, Path: path, Want: want, Calls: len(calls)}
 	var codes []string
+	refused := 0
 	for _, cl := range calls {
+		if Refused(cl.err) {
+			refused++
+		}
+		if res.Body == nil {
+			res.Body = cl.body
+		}
 		if ms := float64(cl.elapsed.Microseconds()) / 1000; ms > res.MaxMS {
 			res.MaxMS = ms
 		}
@@ -483,6 +544,7 @@ func (r *runner) result(phase string, round int, name, path, want string, calls 
 		}
 	}
 	res.Code = strings.Join(codes, ",")
+	res.Unreachable = refused > 0 && refused == len(calls)
 	res.Status = StatusPass
 	if len(problems) > 0 {
 		res.Status = StatusFail
@@ -498,7 +560,7 @@ func (r *runner) single(ctx context.Context, phase string, round int, c Case) Re
 	}
 	body, err := c.Body(r.env)
 	if err != nil {
-		return r.result(phase, round, c.Name, c.Path, wants(c.Want), nil, []string{err.Error()})
+		return r.notBuilt(phase, round, c.Name, c.Path, wants(c.Want), err)
 	}
 	cli := r.caseClient(&c)
 	var calls []call
@@ -591,7 +653,7 @@ func retarget(s probe.Signed, target string) (probe.Signed, error) {
 // and timestamp. Every copy must pass, and all must answer the same Agree value.
 func (r *runner) burst(ctx context.Context, phase string, round int, c Case) Result {
 	n := r.o.Duplicates
-	name := fmt.Sprintf("%s ×%d concurrent", c.Name, n)
+	name := burstName(c.Name, n)
 	if c.Skip != "" {
 		return Result{Phase: phase, Round: round, Case: name, Path: c.Path, Want: wants(c.Want), Status: StatusSkip, Reason: c.Skip}
 	}
@@ -599,10 +661,10 @@ func (r *runner) burst(ctx context.Context, phase string, round int, c Case) Res
 	signed := make([]probe.Signed, n)
 	for i := range signed {
 		body, err := c.Body(r.env)
-		if err == nil {
-			signed[i], err = cli.Sign(body)
-		}
 		if err != nil {
+			return r.notBuilt(phase, round, name, c.Path, wants(c.Want), err)
+		}
+		if signed[i], err = cli.Sign(body); err != nil {
 			return r.result(phase, round, name, c.Path, wants(c.Want), nil, []string{err.Error()})
 		}
 	}

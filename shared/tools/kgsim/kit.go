@@ -73,6 +73,19 @@ func kitBody(e *Env, f map[string]any) ([]byte, error) {
 // every one must answer 000000 (repeated adds create nothing, repeated deletes still
 // succeed).
 func kitProduct(pub *rsa.PublicKey, unversioned bool) *Product {
+	// As a Java marketplace encrypts: OAEP with SHA-256, MGF1 with SHA-1.
+	seal := func() (string, error) {
+		if pub == nil {
+			return "", errors.New(kitNeedPubKey)
+		}
+		return clientsecret.EncryptWith(pub, kitSecret, clientsecret.JavaOAEP)
+	}
+	return kitProductSealed(seal, pub == nil, unversioned)
+}
+
+// kitProductSealed is kitProduct with the clientSecret encryption given: the
+// example bodies put a placeholder there.
+func kitProductSealed(seal func() (string, error), noKey, unversioned bool) *Product {
 	base := kitPath
 	if unversioned {
 		base = kitPathPlain
@@ -96,8 +109,7 @@ func kitProduct(pub *rsa.PublicKey, unversioned bool) *Product {
 	}
 	app := func(name string, flag int) Case {
 		c := kit(name, "applicationSync", func(*Env) (map[string]any, error) {
-			// As a Java marketplace encrypts: OAEP with SHA-256, MGF1 with SHA-1.
-			secret, err := clientsecret.EncryptWith(pub, kitSecret, clientsecret.JavaOAEP)
+			secret, err := seal()
 			if err != nil {
 				return nil, fmt.Errorf("encrypting clientSecret: %w", err)
 			}
@@ -106,7 +118,7 @@ func kitProduct(pub *rsa.PublicKey, unversioned bool) *Product {
 				"clientSecret": secret, "flag": flag,
 			}, nil
 		})
-		if pub == nil {
+		if noKey {
 			c.Skip = kitNeedPubKey
 		}
 		return c
@@ -150,10 +162,9 @@ func kitProduct(pub *rsa.PublicKey, unversioned bool) *Product {
 		return Malformed{Name: name, Path: base + path, Body: []byte(body)}
 	}
 	return &Product{
-		Name:        "kit",
-		Summary:     "joint-operation Kit sync: tenantSync, applicationSync, authSync, singleOrgSync, allOrgSync below the production address (x-sign headers)",
-		DefaultPath: "",
-		Kit:         true,
+		Name:    "kit",
+		Summary: "joint-operation Kit sync: tenantSync, applicationSync, authSync, singleOrgSync, allOrgSync below the production address (x-sign headers)",
+		Kit:     true,
 		Cases: []Case{
 			tenant("tenantSync add", 1),
 			tenant("tenantSync modify", 2),

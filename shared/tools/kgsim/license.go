@@ -54,10 +54,9 @@ func licenseProduct() *Product {
 	newInst.Burst = true
 	long := strings.Repeat("A", 65)
 	return &Product{
-		Name:        "license",
-		Summary:     "online License: the instance, getLicenseAsync, refreshLicenseCode, updateLicenseCodeStatus, releaseLicenseCode",
-		DefaultPath: "/license/produce",
-		Setup:       []Case{newInst},
+		Name:    "license",
+		Summary: "online License: the instance, getLicenseAsync, refreshLicenseCode, updateLicenseCodeStatus, releaseLicenseCode",
+		Setup:   []Case{newInst},
 		Cases: []Case{
 			getLicense("getLicenseAsync", licenseEvent+"0001", ""),
 			getLicense("getLicenseAsync with deviceFingerprint", licenseEvent+"0002", "kgsim-device-fingerprint-0001"),

@@ -23,12 +23,11 @@ func notifyProduct() *Product {
 		}})
 	long := strings.Repeat("A", 65)
 	return &Product{
-		Name:        "notify",
-		Summary:     "order notification: orderNotify for every mock order, and one without orderLineId",
-		DefaultPath: "/order/notify",
-		Cases:       cases,
-		Duplicate:   notify("orderNotify "+mockPeriodNew+" (duplicates)", mockPeriodNew),
-		Probe:       notify("orderNotify "+mockOneTimeNew, mockOneTimeNew),
+		Name:      "notify",
+		Summary:   "order notification: orderNotify for every mock order, and one without orderLineId",
+		Cases:     cases,
+		Duplicate: notify("orderNotify "+mockPeriodNew+" (duplicates)", mockPeriodNew),
+		Probe:     notify("orderNotify "+mockOneTimeNew, mockOneTimeNew),
 		Malformed: []Malformed{
 			{Name: "not JSON", Body: []byte(`activity=orderNotify&orderId=` + mockPeriodNew)},
 			{Name: "JSON array", Body: []byte(`[{"activity":"orderNotify"}]`)},

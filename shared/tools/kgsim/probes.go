@@ -40,7 +40,7 @@ func (r *runner) probes() []unit {
 		return func(ctx context.Context, round int) Result {
 			body, err := pc.Body(r.env)
 			if err != nil {
-				return r.result(phase, round, name, pc.Path, wants(want), nil, []string{err.Error()})
+				return r.notBuilt(phase, round, name, pc.Path, wants(want), err)
 			}
 			s, err := prepare(body)
 			if err != nil {
@@ -64,7 +64,7 @@ func (r *runner) probes() []unit {
 			want := wants(pc.Want) + " then " + codeAuth
 			body, err := pc.Body(r.env)
 			if err != nil {
-				return r.result(PhaseReplay, round, name, pc.Path, want, nil, []string{err.Error()})
+				return r.notBuilt(PhaseReplay, round, name, pc.Path, want, err)
 			}
 			s, err := cli.Sign(body)
 			if err != nil {

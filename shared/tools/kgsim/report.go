@@ -3,13 +3,12 @@ package kgsim
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/kgseller/kgseller/shared/marketplace"
 	"io"
 	"net/http"
 	"sort"
 	"strings"
-	"text/tabwriter"
 	"time"
+	"unicode/utf8"
 )
 
 // Result statuses.
@@ -35,6 +34,12 @@ type Result struct {
 	Status string  `json:"status"`
 	Reason string  `json:"reason,omitempty"`
 	MaxMS  float64 `json:"maxMs"`
+	// BlockedBy names the setup step whose failure kept this case from running.
+	BlockedBy string `json:"blockedBy,omitempty"`
+	// Unreachable: every call was refused (nothing listens at the URL).
+	Unreachable bool `json:"unreachable,omitempty"`
+	// Body is the request sent (the first copy of a burst), for -v.
+	Body []byte `json:"-"`
 }
 
 // Report is a whole run. It never holds the access key.
@@ -53,6 +58,10 @@ type Report struct {
 	Skipped    int       `json:"skipped"`
 	SlowestMS  float64   `json:"slowestMs"`
 	SlowestOf  string    `json:"slowestCase,omitempty"`
+	// ExplicitURL: URL was typed, so sign commands must name it.
+	ExplicitURL bool `json:"-"`
+	// KeyFrom names the source of the key tried, never the key.
+	KeyFrom string `json:"keyFrom,omitempty"`
 	// Warnings name what the marketplace would refuse about the address itself.
 	Warnings []string `json:"warnings,omitempty"`
 	Results  []Result `json:"results"`
@@ -101,64 +110,57 @@ func (r *Report) WriteJSON(w io.Writer) error {
 type row struct {
 	phase, name, want string
 	runs, pass, fail  int
-	skip              int
+	skip, blocked     int
 	codes             []string
 	maxMS             float64
 	reason            string
 	firstSeq          int
 }
 
+// TableWidth is the widest line of the table; long case names are cut with "…".
+const TableWidth = 100
+
 // WriteTable writes an aligned pass/fail table, one row per case over all rounds
-// (every call in run order when verbose), then the failures and a summary.
+// (every call in run order when verbose), then the failures, their common cause
+// first when they share one, and a summary.
 func (r *Report) WriteTable(w io.Writer, verbose bool) error {
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	var rows [][]string
+	caseCol := 1
 	if verbose {
-		fmt.Fprintln(tw, "#\tROUND\tPHASE\tCASE\tCALLS\tCODE\tWANT\tMS\tRESULT\tREASON")
+		caseCol = 3
+		rows = append(rows, []string{"#", "ROUND", "PHASE", "CASE", "CALLS", "CODE", "MS", "RESULT"})
 		for _, res := range r.Results {
-			fmt.Fprintf(tw, "%d\t%d\t%s\t%s\t%d\t%s\t%s\t%.1f\t%s\t%s\n", res.Seq, res.Round, res.Phase, res.Case,
-				res.Calls, dash(res.Code), res.Want, res.MaxMS, strings.ToUpper(res.Status), marketplace.Clip(res.Reason, 120))
+			rows = append(rows, []string{fmt.Sprint(res.Seq), fmt.Sprint(res.Round), res.Phase, res.Case, fmt.Sprint(res.Calls),
+				dash(res.Code), fmt.Sprintf("%.1f", res.MaxMS), strings.ToUpper(res.Status)})
 		}
 	} else {
-		fmt.Fprintln(tw, "PHASE\tCASE\tRUNS\tPASS\tFAIL\tCODES\tWANT\tMAX MS\tRESULT")
+		rows = append(rows, []string{"PHASE", "CASE", "RUNS", "PASS", "FAIL", "CODES", "MAX MS", "RESULT"})
 		for _, rw := range r.rows() {
 			result := "PASS"
 			switch {
+			case rw.fail > 0 && rw.blocked == rw.runs:
+				result = "NOT RUN"
 			case rw.fail > 0:
 				result = "FAIL"
 			case rw.skip == rw.runs:
 				result = "SKIP"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\t%s\t%.1f\t%s\n", rw.phase, rw.name, rw.runs, rw.pass, rw.fail,
-				dash(strings.Join(rw.codes, ",")), rw.want, rw.maxMS, result)
+			rows = append(rows, []string{rw.phase, rw.name, fmt.Sprint(rw.runs), fmt.Sprint(rw.pass), fmt.Sprint(rw.fail),
+				dash(strings.Join(rw.codes, ",")), fmt.Sprintf("%.1f", rw.maxMS), result})
 		}
 	}
-	if err := tw.Flush(); err != nil {
+	if err := writeColumns(w, rows, caseCol, TableWidth); err != nil {
 		return err
 	}
-	if fails := r.Failures(); len(fails) > 0 {
-		fmt.Fprintf(w, "\nFailures:\n")
-		seen := map[string]bool{}
-		for _, f := range fails {
-			key := f.Case + "\x00" + f.Reason
-			if seen[key] {
-				continue
-			}
-			seen[key] = true
-			where := fmt.Sprintf("round %d", f.Round)
-			if f.Round == 0 {
-				where = "setup"
-			}
-			fmt.Fprintf(w, "  FAIL  %s (%s, #%d): %s\n", f.Case, where, f.Seq, f.Reason)
-		}
+	if verbose {
+		r.writeRequests(w)
 	}
+	r.writeFailures(w)
 	for _, s := range r.skips() {
 		fmt.Fprintf(w, "  SKIP  %s\n", s)
 	}
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "\nWARNING: %s\n", warn)
-	}
-	if r.allNotFound() {
-		fmt.Fprintf(w, "\nEvery answer was HTTP 404: nothing is served at %s (wrong URL, or the function is not deployed).\n", r.URL)
 	}
 	verdict := "PASS"
 	if !r.OK() {
@@ -170,19 +172,158 @@ func (r *Report) WriteTable(w io.Writer, verbose bool) error {
 	return nil
 }
 
-// allNotFound reports whether the server answered, and every answer was a 404.
-func (r *Report) allNotFound() bool {
-	answered := 0
+// writeColumns aligns rows in columns two spaces apart, cutting the cells of
+// column cut so that no line is wider than width.
+func writeColumns(w io.Writer, rows [][]string, cut, width int) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	widths := make([]int, len(rows[0]))
+	for _, row := range rows {
+		for i, cell := range row {
+			widths[i] = max(widths[i], utf8.RuneCountInString(cell))
+		}
+	}
+	others := 2 * (len(widths) - 1)
+	for i, wd := range widths {
+		if i != cut {
+			others += wd
+		}
+	}
+	widths[cut] = max(min(widths[cut], width-others), 8)
+	var b strings.Builder
+	for _, row := range rows {
+		b.Reset()
+		for i, cell := range row {
+			if i == cut {
+				cell = clipRunes(cell, widths[i])
+			}
+			b.WriteString(cell)
+			if i < len(row)-1 {
+				b.WriteString(strings.Repeat(" ", widths[i]-utf8.RuneCountInString(cell)+2))
+			}
+		}
+		if _, err := fmt.Fprintln(w, b.String()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// clipRunes cuts s to n runes, the last one "…" when cut.
+func clipRunes(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	rs := []rune(s)
+	return string(rs[:n-1]) + "…"
+}
+
+// Headline names the one cause every failure shares, or is "": nothing listens
+// at the URL, every answer was HTTP 404, or every call answered 000001.
+func (r *Report) Headline() string {
+	if r.OK() {
+		return ""
+	}
+	answered, unreachable, auth, notFound := 0, 0, 0, 0
 	for _, res := range r.Results {
+		if res.Unreachable {
+			unreachable++
+		}
 		if res.HTTP == 0 {
 			continue
 		}
-		if res.HTTP != http.StatusNotFound {
-			return false
-		}
 		answered++
+		if res.Code == codeAuth {
+			auth++
+		}
+		if res.HTTP == http.StatusNotFound {
+			notFound++
+		}
 	}
-	return answered > 0
+	keyFrom := r.KeyFrom
+	if keyFrom == "" {
+		keyFrom = "the key given"
+	}
+	switch {
+	case answered == 0 && unreachable > 0:
+		return NothingListens(r.URL)
+	case answered > 0 && notFound == answered:
+		return NotFound(r.URL, true)
+	case answered > 0 && auth == answered:
+		return AuthFailed(keyFrom, true)
+	}
+	return ""
+}
+
+// explained reports whether the headline accounts for a failure.
+func explained(headline string, res Result) bool {
+	switch {
+	case headline == "":
+		return false
+	case res.Unreachable, res.HTTP == http.StatusNotFound:
+		return true
+	}
+	return res.Code == codeAuth
+}
+
+// writeFailures lists the failures: the common cause first, then one line per
+// setup step for the cases that did not run because it failed, then the rest.
+func (r *Report) writeFailures(w io.Writer) {
+	fails := r.Failures()
+	if len(fails) == 0 {
+		return
+	}
+	headline := r.Headline()
+	fmt.Fprintln(w)
+	if headline != "" {
+		fmt.Fprintf(w, "FAILED: %s\n", headline)
+	}
+	fmt.Fprintf(w, "Failures:\n")
+	seen := map[string]bool{}
+	blocked := map[string]map[string]bool{}
+	var steps []string
+	because := map[string]bool{}
+	var listed []Result
+	for _, f := range fails {
+		switch {
+		case f.BlockedBy != "":
+			if blocked[f.BlockedBy] == nil {
+				blocked[f.BlockedBy] = map[string]bool{}
+				steps = append(steps, f.BlockedBy)
+			}
+			blocked[f.BlockedBy][f.Case] = true
+		case explained(headline, f):
+			because[f.Case] = true
+		default:
+			key := f.Case + "\x00" + f.Reason
+			if !seen[key] {
+				seen[key] = true
+				listed = append(listed, f)
+			}
+		}
+	}
+	if len(because) > 0 {
+		fmt.Fprintf(w, "  %d %s failed for that reason\n", len(because), plural(len(because), "case"))
+	}
+	for _, step := range steps {
+		n := len(blocked[step])
+		fmt.Fprintf(w, "  %d %s not run: setup step %q failed\n", n, plural(n, "case"), step)
+	}
+	for _, f := range listed {
+		where := fmt.Sprintf("round %d", f.Round)
+		if f.Round == 0 {
+			where = "setup"
+		}
+		fmt.Fprintf(w, "  FAIL  %s (%s, #%d): %s\n", f.Case, where, f.Seq, f.Reason)
+	}
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }
 
 func (r *Report) skips() []string {
@@ -211,6 +352,9 @@ func (r *Report) rows() []*row {
 			rw.pass++
 		case StatusFail:
 			rw.fail++
+			if res.BlockedBy != "" {
+				rw.blocked++
+			}
 			if rw.reason == "" {
 				rw.reason = res.Reason
 			}
@@ -228,6 +372,7 @@ func (r *Report) rows() []*row {
 	}
 	rows := make([]*row, 0, len(byName))
 	for _, rw := range byName {
+		sort.Strings(rw.codes) // concurrent copies answer in any order
 		rows = append(rows, rw)
 	}
 	order := map[string]int{}

@@ -6,8 +6,6 @@ import (
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"strings"
 
-	"github.com/google/uuid"
-
 	"github.com/kgseller/kgseller/shared/probe"
 )
 
@@ -67,10 +65,11 @@ func withInstance(order string, fields func(id string) map[string]any) func(e *E
 // stay the one first answered.
 func newInstanceCase(name, order string) Case {
 	return Case{
-		Name: name,
-		Body: func(*Env) ([]byte, error) {
+		Name:   name,
+		Learns: instanceKey(order),
+		Body: func(e *Env) ([]byte, error) {
 			return jsonBody(map[string]any{
-				"activity": "newInstance", "businessId": uuid.NewString(), "orderId": order,
+				"activity": "newInstance", "businessId": e.NewID(), "orderId": order,
 				"orderLineId": line(order), "testFlag": "1",
 			})
 		},
@@ -206,13 +205,12 @@ func saasProduct() *Product {
 
 	long := strings.Repeat("A", 65)
 	return &Product{
-		Name:        "saas",
-		Summary:     "SaaS basic interfaces: newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance, upgradeInstance, changeInstanceCheck",
-		DefaultPath: "/saas/produce",
-		Setup:       setup,
-		Cases:       cases,
-		Duplicate:   newInstanceCase("newInstance "+mockPeriodNew+" (duplicates)", mockPeriodNew),
-		Probe:       queryCase("queryInstance "+mockPeriodNew, false, mockPeriodNew),
+		Name:      "saas",
+		Summary:   "SaaS basic interfaces: newInstance, queryInstance, refreshInstance, updateInstanceStatus, releaseInstance, upgradeInstance, changeInstanceCheck",
+		Setup:     setup,
+		Cases:     cases,
+		Duplicate: newInstanceCase("newInstance "+mockPeriodNew+" (duplicates)", mockPeriodNew),
+		Probe:     queryCase("queryInstance "+mockPeriodNew, false, mockPeriodNew),
 		Malformed: []Malformed{
 			{Name: "not JSON", Body: []byte(`activity=newInstance&orderId=` + mockPeriodNew)},
 			{Name: "empty body", Body: []byte{}},

@@ -15,6 +15,12 @@ import (
 	"syscall"
 )
 
+// DefaultAccessKey is the access key of a local run when KG_ACCESS_KEY is unset.
+// It is printed at start; it is not a secret and must never be used in production.
+// It lives here, not in localrun, so that sign and kgsim know it without linking
+// the local run's database engine.
+const DefaultAccessKey = "local-dev-access-key"
+
 // EnvPath names the variable that moves the state file (tests use it so that a
 // test run never sees or replaces the seller's own local run).
 const EnvPath = "KG_LOCAL_STATE"

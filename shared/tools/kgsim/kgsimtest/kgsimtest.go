@@ -90,11 +90,19 @@ const (
 // that does not run here.
 func AddressHandler(t testing.TB) http.Handler {
 	t.Helper()
+	h, _ := AddressHandlerKit(t)
+	return h
+}
+
+// AddressHandlerKit is AddressHandler with the public key of its Kit app, for
+// applicationSync bodies.
+func AddressHandlerKit(t testing.TB) (http.Handler, *rsa.PublicKey) {
+	t.Helper()
 	m, err := manifest.Load(serverlessYML(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rsaKey := KitRSAKey(t)
+	kitKey, rsaKey := KitRSAKey(t)
 	dataKey := make([]byte, 32)
 	_, _ = rand.Read(dataKey)
 	src := config.Map(map[string]string{
@@ -125,7 +133,7 @@ func AddressHandler(t testing.TB) http.Handler {
 		}
 		mux.Handle(pattern, handlers[r.Function])
 	}
-	return mux
+	return mux, &kitKey.PublicKey
 }
 
 // KitRSAKey makes a fresh Kit RSA key and returns it with its KG_KIT_RSA_PRIVATE_KEY
