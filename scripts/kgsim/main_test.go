@@ -24,14 +24,6 @@ import (
 	"github.com/kgseller/kgseller/shared/tools/localstate"
 )
 
-// TestDefaultKeyIsTheLocalRuns: kgsim and sign know the local run's default key
-// without linking the local run.
-func TestDefaultKeyIsTheLocalRuns(t *testing.T) {
-	if localstate.DefaultAccessKey != localrun.DefaultAccessKey {
-		t.Fatalf("localstate.DefaultAccessKey %q, localrun.DefaultAccessKey %q", localstate.DefaultAccessKey, localrun.DefaultAccessKey)
-	}
-}
-
 func runCLI(t *testing.T, env map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	if env == nil {

@@ -31,13 +31,15 @@ import (
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/buildzip"
 	"github.com/kgseller/kgseller/shared/tools/fglocal"
+	"github.com/kgseller/kgseller/shared/tools/localstate"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
 	"github.com/kgseller/kgseller/shared/tools/migrate"
 )
 
 // DefaultAccessKey is the access key of the local run when KG_ACCESS_KEY is unset.
 // It is printed at start; it is not a secret and must never be used in production.
-const DefaultAccessKey = "local-dev-access-key"
+// localstate holds it so that sign and kgsim know it without linking the stack.
+const DefaultAccessKey = localstate.DefaultAccessKey
 
 // Options configure the stack.
 type Options struct {
