@@ -188,7 +188,7 @@ func TestFindsTheLocalRunWithNoFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out, _ = runCLI(t, env, "-rounds", "1")
-	if code != exitFail || !strings.Contains(out, "FAILED: nothing listens at "+gone+"/saas/produce: start the local run (go run ./scripts/local) or check -url") {
+	if code != exitFail || !strings.Contains(strings.Join(strings.Fields(out), " "), "FAILED: nothing listens at "+gone+"/saas/produce: start the local run (go run ./scripts/local) or check -url") {
 		t.Fatalf("exit %d\n%s", code, out)
 	}
 }

@@ -124,6 +124,15 @@ const TableWidth = 100
 // (every call in run order when verbose), then the failures, their common cause
 // first when they share one, and a summary.
 func (r *Report) WriteTable(w io.Writer, verbose bool) error {
+	// A cause every failure shares comes first, and replaces the table, whose
+	// rows would all say the same.
+	headline := r.Headline()
+	if headline != "" && !verbose {
+		fmt.Fprint(w, wrap("FAILED: "+headline, TableWidth, "  "))
+		fmt.Fprintf(w, "  (the table of %d cases is left out: the cause above explains every failure; -v lists every call)\n", len(r.rows()))
+		r.writeFailures(w, "")
+		return r.writeSummary(w)
+	}
 	var rows [][]string
 	caseCol := 1
 	if verbose {
@@ -155,7 +164,12 @@ func (r *Report) WriteTable(w io.Writer, verbose bool) error {
 	if verbose {
 		r.writeRequests(w)
 	}
-	r.writeFailures(w)
+	r.writeFailures(w, headline)
+	return r.writeSummary(w)
+}
+
+// writeSummary writes the skips, warnings, the verdict and the seed.
+func (r *Report) writeSummary(w io.Writer) error {
 	for _, s := range r.skips() {
 		fmt.Fprintf(w, "  SKIP  %s\n", s)
 	}
@@ -166,10 +180,34 @@ func (r *Report) WriteTable(w io.Writer, verbose bool) error {
 	if !r.OK() {
 		verdict = "FAIL"
 	}
-	fmt.Fprintf(w, "\n%s  type=%s  %d passed, %d failed, %d skipped  (%d calls in %.1fs, slowest %.1f ms: %s)\n",
-		verdict, r.Type, r.Passed, r.Failed, r.Skipped, r.Calls, r.DurationMS/1000, r.SlowestMS, dash(r.SlowestOf))
+	fmt.Fprintf(w, "\n%s  type=%s  %d passed, %d failed, %d skipped  (%d calls in %.1fs)\n",
+		verdict, r.Type, r.Passed, r.Failed, r.Skipped, r.Calls, r.DurationMS/1000)
+	fmt.Fprint(w, wrap(fmt.Sprintf("slowest %.1f ms: %s", r.SlowestMS, dash(r.SlowestOf)), TableWidth, "  "))
 	fmt.Fprintf(w, "seed %d  (rerun this order with -seed %d)\n", r.Seed, r.Seed)
 	return nil
+}
+
+// wrap breaks s at spaces into lines of at most width runes (a longer word
+// stays whole), the lines after the first indented.
+func wrap(s string, width int, indent string) string {
+	var b strings.Builder
+	line := 0
+	for i, word := range strings.Fields(s) {
+		n := utf8.RuneCountInString(word)
+		switch {
+		case i == 0:
+		case line+1+n > width:
+			b.WriteString("\n" + indent)
+			line = utf8.RuneCountInString(indent)
+		default:
+			b.WriteByte(' ')
+			line++
+		}
+		b.WriteString(word)
+		line += n
+	}
+	b.WriteByte('\n')
+	return b.String()
 }
 
 // writeColumns aligns rows in columns two spaces apart, cutting the cells of
@@ -269,16 +307,18 @@ func explained(headline string, res Result) bool {
 
 // writeFailures lists the failures: the common cause first, then one line per
 // setup step for the cases that did not run because it failed, then the rest.
-func (r *Report) writeFailures(w io.Writer) {
+// headline is printed first unless empty (WriteTable has printed it already).
+func (r *Report) writeFailures(w io.Writer, headline string) {
 	fails := r.Failures()
 	if len(fails) == 0 {
 		return
 	}
-	headline := r.Headline()
+	cause := r.Headline()
 	fmt.Fprintln(w)
 	if headline != "" {
-		fmt.Fprintf(w, "FAILED: %s\n", headline)
+		fmt.Fprint(w, wrap("FAILED: "+headline, TableWidth, "  "))
 	}
+	headline = cause
 	fmt.Fprintf(w, "Failures:\n")
 	seen := map[string]bool{}
 	blocked := map[string]map[string]bool{}

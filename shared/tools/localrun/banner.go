@@ -102,16 +102,17 @@ func WriteBanner(w io.Writer, b Banner) {
 	p("Try it")
 	for _, c := range [][2]string{
 		{"go run ./scripts/sign newInstance", "send a signed newInstance"},
-		{`go run ./scripts/sign -d '{"activity":"queryInstance","instanceId":"<id>"}'`, ""},
+		{"go run ./scripts/sign queryInstance -instance <id>", "the instanceId it answered"},
+		{"go run ./scripts/sign -list", "every activity sign sends by name"},
 		{"go run ./scripts/kgsim", "the marketplace's test cases"},
-		{"go run ./scripts/kgsim -type kit", "the Kit's test cases"},
+		{"go run ./scripts/kgsim -type kit", "the Kit's test cases (also license, notify)"},
 		{"go run ./scripts/ops summary", "instances, jobs, monitor"},
 	} {
 		if c[1] == "" {
 			p("  %s", c[0])
 			continue
 		}
-		p("  %-42s # %s", c[0], c[1])
+		p("  %-50s # %s", c[0], c[1])
 	}
 	if b.OpsDSN != "" {
 		p("  DB_DSN='%s' go run ./scripts/ops summary", b.OpsDSN)
