@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
 	"github.com/kgseller/kgseller/shared/tools/kgsim"
 	"github.com/kgseller/kgseller/shared/tools/kgsim/kgsimtest"
@@ -84,18 +83,7 @@ func TestPassesAgainstLocalRun(t *testing.T) {
 // TestFailsAgainstBrokenServer: a wrong Body-Sign exits 1 and names the reason;
 // -json - puts the JSON on stdout and the table on stderr.
 func TestFailsAgainstBrokenServer(t *testing.T) {
-	url := kgsimtest.SaaSServer(t, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.Header().Set("Body-Sign", kgsign.BodySignHeader(kgsign.NewKey([]byte("other"), "o"), rec.Body.Bytes()))
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write(rec.Body.Bytes())
-		})
-	})
+	url := kgsimtest.SaaSServer(t, kgsimtest.SignedWith("other"))
 	code, out, errs := runCLI(t, map[string]string{"KG_ACCESS_KEY_BASIC": kgsimtest.Key}, "-url", url, "-rounds", "1", "-json", "-")
 	if code != exitFail {
 		t.Fatalf("exit %d, want %d\n%s", code, exitFail, errs)

@@ -16,7 +16,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/tools/kgsim"
 	"github.com/kgseller/kgseller/shared/tools/kgsim/kgsimtest"
 	"github.com/kgseller/kgseller/shared/tools/localstate"
@@ -151,18 +150,7 @@ func TestExplainsFailures(t *testing.T) {
 		t.Fatalf("wrong key: exit %d\n%s", code, errs)
 	}
 
-	other, _ := localRun(t, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.Header().Set("Body-Sign", kgsign.BodySignHeader(kgsign.NewKey([]byte("other"), "o"), rec.Body.Bytes()))
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write(rec.Body.Bytes())
-		})
-	})
+	other, _ := localRun(t, kgsimtest.SignedWith("other"))
 	code, out, errs := runCLI(t, other, "newInstance")
 	if code != exitFail || !strings.Contains(out, "Body-Sign: does not verify with the key from the state file") ||
 		!strings.Contains(errs, "Body-Sign does not verify with the key from the state file: the answer was signed with a different key") {

@@ -18,6 +18,7 @@ import (
 	"github.com/kgseller/kgseller/shared/config"
 	"github.com/kgseller/kgseller/shared/fgruntime"
 	"github.com/kgseller/kgseller/shared/fgruntime/httpfn"
+	"github.com/kgseller/kgseller/shared/kgsign"
 	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
@@ -169,5 +170,23 @@ func serverlessYML(t testing.TB) string {
 			t.Fatal("kgsimtest: no serverless.yml above the working directory")
 		}
 		dir = parent
+	}
+}
+
+// SignedWith wraps a handler so that its answers carry a Body-Sign made with
+// another key: the answer a client holding the right key must refuse.
+func SignedWith(key string) func(http.Handler) http.Handler {
+	k := kgsign.NewKey([]byte(key), "other")
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			rec := httptest.NewRecorder()
+			next.ServeHTTP(rec, r)
+			for name, v := range rec.Header() {
+				w.Header()[name] = v
+			}
+			w.Header().Set("Body-Sign", kgsign.BodySignHeader(k, rec.Body.Bytes()))
+			w.WriteHeader(rec.Code)
+			_, _ = w.Write(rec.Body.Bytes())
+		})
 	}
 }
