@@ -1,6 +1,9 @@
-// Package embeddeddb runs an in-process MySQL-compatible server (dolthub's
-// go-mysql-server, memory engine) for the local run and for tests without MariaDB.
-// Only scripts/local and tests import it; function binaries reach it over TCP with
+// Command embeddeddb is a MySQL-compatible server (dolthub's go-mysql-server,
+// memory engine) for the local run and for tests without MariaDB. It runs as a
+// child process (shared/tools/dbproc builds and starts it), so that no test binary
+// and no command links the engine: it prints "listening <host:port>" once it
+// accepts connections and serves until its standard input closes, which happens
+// when its parent exits however it exits. Function binaries reach it over TCP with
 // the ordinary MySQL driver, exactly as they reach RDS.
 //
 // The memory engine does not isolate concurrent transactions the way InnoDB does: two
@@ -10,7 +13,7 @@
 // store the same unique-key guarantees it relies on in MySQL. It also ends the
 // transaction the engine leaves open after a failed autocommit statement
 // (afterFailure), which would otherwise hide later commits from that connection.
-package embeddeddb
+package main
 
 import (
 	"context"

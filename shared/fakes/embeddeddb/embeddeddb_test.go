@@ -1,4 +1,4 @@
-package embeddeddb_test
+package main
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 
-	"github.com/kgseller/kgseller/shared/fakes/embeddeddb"
 	"github.com/kgseller/kgseller/shared/marketplace"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/migrate"
@@ -96,9 +95,9 @@ func TestFailedStatementLeavesNoStaleSnapshot(t *testing.T) {
 }
 
 // start runs an embedded server with an empty database kg until the test ends.
-func start(t *testing.T) *embeddeddb.Server {
+func start(t *testing.T) *Server {
 	t.Helper()
-	srv, err := embeddeddb.Start("127.0.0.1:0")
+	srv, err := Start("127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -270,7 +270,7 @@ func Run(ctx context.Context, o Options) (*Results, error) {
 	res.BuildGoVersion = b.goVersion
 	bar.step()
 	bar.set("starting the database")
-	be, err := startBackend(ctx, o.DSN)
+	be, err := startBackend(ctx, o.ModuleDir, o.DSN)
 	if err != nil {
 		return nil, err
 	}

@@ -13,11 +13,11 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/kgseller/kgseller/shared/fakes/embeddeddb"
 	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/buildzip"
+	"github.com/kgseller/kgseller/shared/tools/dbproc"
 	"github.com/kgseller/kgseller/shared/tools/localrun"
 	"github.com/kgseller/kgseller/shared/tools/migrate"
 )
@@ -89,10 +89,10 @@ func (b *backend) close() {
 // applies the migrations, starts the fake KooGallery open API, and returns the
 // environment every function gets: a complete, valid configuration, so that each
 // function's cold start is that of a function that will serve.
-func startBackend(ctx context.Context, dsn string) (*backend, error) {
+func startBackend(ctx context.Context, moduleDir, dsn string) (*backend, error) {
 	b := &backend{}
 	if dsn == "" {
-		srv, err := embeddeddb.Start("127.0.0.1:0")
+		srv, err := dbproc.Start(ctx, moduleDir)
 		if err != nil {
 			return nil, err
 		}

@@ -70,7 +70,7 @@ func DefaultCacheDir() string {
 }
 
 // keepBuilds is how many cached builds are kept; older ones are removed.
-const keepBuilds = 6
+const keepBuilds = 8
 
 // completeMark is written last into a cached build's folder.
 const completeMark = ".complete"

@@ -1,7 +1,7 @@
 // Package dbtest gives each test a fresh, migrated database: on the MySQL or MariaDB
 // server named by TEST_MYSQL_DSN when it is set (CI sets it, and a server that cannot
 // be reached fails the test rather than skipping it), and on the embedded engine
-// otherwise.
+// otherwise (shared/tools/dbproc runs it as a child process).
 package dbtest
 
 import (
@@ -16,8 +16,8 @@ import (
 
 	"github.com/go-sql-driver/mysql"
 
-	"github.com/kgseller/kgseller/shared/fakes/embeddeddb"
 	"github.com/kgseller/kgseller/shared/store"
+	"github.com/kgseller/kgseller/shared/tools/dbproc"
 	"github.com/kgseller/kgseller/shared/tools/migrate"
 )
 
@@ -26,7 +26,7 @@ const EnvDSN = "TEST_MYSQL_DSN"
 
 var (
 	embeddedOnce sync.Once
-	embedded     *embeddeddb.Server
+	embedded     *dbproc.Server
 	embeddedErr  error
 )
 
@@ -48,7 +48,17 @@ func serverDSN(t testing.TB) *mysql.Config {
 		}
 		return cfg
 	}
-	embeddedOnce.Do(func() { embedded, embeddedErr = embeddeddb.Start("127.0.0.1:0") })
+	// One engine per test binary, a child process that ends with it.
+	embeddedOnce.Do(func() {
+		root, err := dbproc.ModuleRoot()
+		if err != nil {
+			embeddedErr = err
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		embedded, embeddedErr = dbproc.Start(ctx, root)
+	})
 	if embeddedErr != nil {
 		t.Fatalf("starting embedded database: %v", embeddedErr)
 	}

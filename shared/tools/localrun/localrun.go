@@ -25,11 +25,11 @@ import (
 
 	"github.com/kgseller/kgseller/shared/apigsign"
 	"github.com/kgseller/kgseller/shared/config"
-	"github.com/kgseller/kgseller/shared/fakes/embeddeddb"
 	"github.com/kgseller/kgseller/shared/fakes/fakemkt"
 	"github.com/kgseller/kgseller/shared/kit/clientsecret"
 	"github.com/kgseller/kgseller/shared/store"
 	"github.com/kgseller/kgseller/shared/tools/buildzip"
+	"github.com/kgseller/kgseller/shared/tools/dbproc"
 	"github.com/kgseller/kgseller/shared/tools/fglocal"
 	"github.com/kgseller/kgseller/shared/tools/localstate"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
@@ -95,7 +95,7 @@ type Stack struct {
 	// Settings are the settings functions find missing or invalid in the
 	// environment the local run gives them.
 	Settings  []SettingProblem
-	db        *embeddeddb.Server
+	db        *dbproc.Server
 	handler   http.Handler
 	stop      []func()
 	tmpDir    string
@@ -133,7 +133,11 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.Manifest = m
 
 	if s.DSN == "" {
-		if s.db, err = embeddeddb.Start("127.0.0.1:0"); err != nil {
+		bin, err := dbproc.Build(ctx, o.ModuleDir, o.BuildOutput, o.BuildProgress)
+		if err != nil {
+			return nil, err
+		}
+		if s.db, err = dbproc.Run(bin); err != nil {
 			return nil, err
 		}
 		s.Embedded = true
