@@ -95,6 +95,7 @@ func TestWaitsWhileAFunctionIsUpdating(t *testing.T) {
 		{Status: http.StatusServiceUnavailable, Code: "FSS.0503", Msg: "Service unavailable."},
 	} {
 		t.Run(busy.Code, func(t *testing.T) {
+			t.Parallel() // each waits out its own back-off
 			f := newFixture(t)
 			f.cloud.BusyCalls, f.cloud.BusyError = 3, busy
 			if _, err := f.deploy(); err != nil {
