@@ -26,6 +26,7 @@ import (
 	"github.com/kgseller/kgseller/shared/sellerhook"
 	"github.com/kgseller/kgseller/shared/tools/dbtest"
 	"github.com/kgseller/kgseller/shared/tools/localrun"
+	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
 
 // startStack runs the real function binaries under the emulator on a fresh
@@ -412,72 +413,106 @@ func TestOversizedBodyOnEveryRoute(t *testing.T) {
 		o.Env = append(os.Environ(), "PROVISION_WEBHOOK_SECRET=hook-secret", "KG_DATA_KEY="+dataKey)
 	})
 	send := func(method, path string, size int) (*http.Response, []byte) {
-		t.Helper()
 		req, err := http.NewRequest(method, base+path, strings.NewReader(strings.Repeat("x", size)))
 		if err != nil {
-			t.Fatal(err)
+			t.Error(err)
+			return nil, nil
 		}
 		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
-			t.Fatalf("%s %s (%d bytes): %v", method, path, size, err)
+			t.Errorf("%s %s (%d bytes): %v", method, path, size, err)
+			return nil, nil
 		}
 		defer resp.Body.Close()
 		body, _ := io.ReadAll(resp.Body)
 		return resp, body
 	}
 	key := kgsign.NewKey([]byte("it-key"), "t")
-	warm := map[string]bool{}
+	// The functions are tried side by side, two at a time, each function's
+	// routes in turn, so that one instance of each serves them all.
+	byFunction := map[string][]manifest.Route{}
+	var order []string
 	for _, r := range stack.Emulator.Routes() {
-		method := r.Method
-		if method == "ANY" {
-			method = http.MethodPost
+		if byFunction[r.Function] == nil {
+			order = append(order, r.Function)
 		}
-		if !warm[r.Function] {
-			send(method, r.Path, 0) // the function's one cold start
-			warm[r.Function] = true
+		byFunction[r.Function] = append(byFunction[r.Function], r)
+	}
+	warm := map[string]bool{}
+	for _, fn := range order {
+		warm[fn] = true
+	}
+	check := func(r manifest.Route, method string, size int) {
+		resp, body := send(method, r.Path, size)
+		if resp == nil {
+			return
 		}
-		for _, size := range []int{2 << 20, 7 << 20} {
-			resp, body := send(method, r.Path, size)
-			what := fmt.Sprintf("%s %s (%s, %d MB)", method, r.Path, r.Function, size>>20)
-			id := resp.Header.Get("X-Request-Id")
-			var m map[string]any
-			_ = json.Unmarshal(body, &m)
-			switch {
-			case strings.HasPrefix(r.Function, "sso-"):
-				if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
-					resp.Header.Get("Content-Security-Policy") == "" {
-					t.Errorf("%s: %d %s %.200s, want the 413 page", what, resp.StatusCode, resp.Header.Get("Content-Type"), body)
-				}
-			case r.Function == "provision-callback" || r.Function == "usage-report":
-				if resp.StatusCode != http.StatusRequestEntityTooLarge || m["error"] == nil {
-					t.Errorf("%s: %d %.200s, want 413 {\"error\":…}", what, resp.StatusCode, body)
-				}
-			case r.Function == "api-backend":
-				if resp.StatusCode != http.StatusRequestEntityTooLarge || m["error_code"] != "BACKEND.0413" {
-					t.Errorf("%s: %d %.200s, want 413 BACKEND.0413", what, resp.StatusCode, body)
-				}
-			default:
-				got, err := probe.CheckEvent(events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Body: string(body),
-					Headers: map[string]string{"Content-Type": resp.Header.Get("Content-Type"), "Body-Sign": resp.Header.Get("Body-Sign")}}, key)
-				if err != nil || got["resultCode"] != "000002" {
-					t.Errorf("%s: %v %v, want a signed 000002", what, got, err)
-				}
+		what := fmt.Sprintf("%s %s (%s, %d MB)", method, r.Path, r.Function, size>>20)
+		id := resp.Header.Get("X-Request-Id")
+		var m map[string]any
+		_ = json.Unmarshal(body, &m)
+		switch {
+		case strings.HasPrefix(r.Function, "sso-"):
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") ||
+				resp.Header.Get("Content-Security-Policy") == "" {
+				t.Errorf("%s: %d %s %.200s, want the 413 page", what, resp.StatusCode, resp.Header.Get("Content-Type"), body)
 			}
-			if id == "" {
-				t.Errorf("%s: no X-Request-Id", what)
-			} else {
-				// The log line travels through the process's stderr, the answer through
-				// the runtime API: allow the line a moment to arrive.
-				for i := 0; i < 50 && !strings.Contains(out.String(), id); i++ {
-					time.Sleep(100 * time.Millisecond)
-				}
-				if !strings.Contains(out.String(), id) {
-					t.Errorf("%s: request id %s is not in the function's log", what, id)
-				}
+		case r.Function == "provision-callback" || r.Function == "usage-report":
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || m["error"] == nil {
+				t.Errorf("%s: %d %.200s, want 413 {\"error\":…}", what, resp.StatusCode, body)
 			}
+		case r.Function == "api-backend":
+			if resp.StatusCode != http.StatusRequestEntityTooLarge || m["error_code"] != "BACKEND.0413" {
+				t.Errorf("%s: %d %.200s, want 413 BACKEND.0413", what, resp.StatusCode, body)
+			}
+		default:
+			got, err := probe.CheckEvent(events.APIGatewayProxyResponse{StatusCode: resp.StatusCode, Body: string(body),
+				Headers: map[string]string{"Content-Type": resp.Header.Get("Content-Type"), "Body-Sign": resp.Header.Get("Body-Sign")}}, key)
+			if err != nil || got["resultCode"] != "000002" {
+				t.Errorf("%s: %v %v, want a signed 000002", what, got, err)
+			}
+		}
+		if id == "" {
+			t.Errorf("%s: no X-Request-Id", what)
+			return
+		}
+		// The log line travels through the process's stderr, the answer through
+		// the runtime API: allow the line a moment to arrive.
+		for i := 0; i < 50 && !strings.Contains(out.String(), id); i++ {
+			time.Sleep(100 * time.Millisecond)
+		}
+		if !strings.Contains(out.String(), id) {
+			t.Errorf("%s: request id %s is not in the function's log", what, id)
 		}
 	}
+	methodOf := func(r manifest.Route) string {
+		if r.Method == "ANY" {
+			return http.MethodPost
+		}
+		return r.Method
+	}
+	// Each function's one cold start, one at a time, before any large body.
+	for _, fn := range order {
+		r := byFunction[fn][0]
+		send(methodOf(r), r.Path, 0)
+	}
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, 2)
+	for _, fn := range order {
+		wg.Add(1)
+		go func(routes []manifest.Route) {
+			defer wg.Done()
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			for _, r := range routes {
+				for _, size := range []int{2 << 20, 7 << 20} {
+					check(r, methodOf(r), size)
+				}
+			}
+		}(byFunction[fn])
+	}
+	wg.Wait()
 	for fn, n := range stack.Emulator.Stats() {
 		if warm[fn] && n != 1 {
 			t.Errorf("%s: %d cold starts, want 1: an oversized body cost an instance", fn, n)
