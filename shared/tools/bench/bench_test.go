@@ -70,7 +70,7 @@ func sampleResults() *Results {
 		OS: "linux", Arch: "amd64", CPUs: 2, CPUModel: "Test CPU", Database: "embedded engine", Reps: 3, Duration: time.Minute,
 		Hello: Function{Name: "hello", Trigger: "POST /hello", Sizes: Sizes{5 << 20, 2 << 20}, Cold: d(4, 4, 4), Warm: d(0.3)},
 		Functions: []Function{
-			{Name: "fast", Trigger: "POST /a", Sizes: Sizes{13 << 20, 5 << 20}, Cold: d(5, 5, 5), Warm: d(0.3)},
+			{Name: "fast", Trigger: "POST /a", Sizes: Sizes{7 << 20, 3 << 20}, Cold: d(5, 5, 5), Warm: d(0.3)},
 			{Name: "slow", Trigger: "timer", Sizes: Sizes{16 << 20, 7 << 20}, Cold: d(7, 8, 9), Warm: d(1)},
 		},
 		Billing:    &Billing{Warm: d(1.5, 1.5, 1.6), Cold: d(6, 6.2, 7), PeakRSS: 15 << 20},
@@ -100,8 +100,9 @@ func TestReport(t *testing.T) {
 	for _, want := range []string{
 		"2026-11-27 10:00 UTC", "go1.26.8", "go1.27.3", "2 × Test CPU", "embedded engine",
 		"| Cold start, slowest function against hello-world (medians) | 2.00× (slow: 8.00 ms against 4.00 ms) | ≤ 1.50× | **missed** |",
-		"| Largest binary | 16.0 MB (slow) | ≤ 15.0 MB | **missed** |",
-		"| `fast` | POST /a | 13.0 MB | 5.0 MB | 5.00 ms | 5.00 ms – 5.00 ms | 1.25× | 0.30 ms | - | met |",
+		"| Largest binary against hello-world | 3.20× (slow: 16.0 MB against 5.0 MB) | ≤ 1.50× | **missed** |",
+		"| Largest zip | 7.0 MB (slow) | ≤ 4.0 MB | **missed** |",
+		"| `fast` | POST /a | 7.0 MB | 3.0 MB | 5.00 ms | 5.00 ms – 5.00 ms | 1.25× | 0.30 ms | - | met |",
 		"missed: cold start, binary, zip",
 		"| warm (3 calls) | 1.50 ms | 1.50 ms – 1.60 ms | 2 ms | 0.000250 | $0.0042 | $0.2042 |",
 		"| ratio | | | | 0.25× |",
