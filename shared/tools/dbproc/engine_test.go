@@ -1,4 +1,4 @@
-package main
+package dbproc
 
 import (
 	"context"
@@ -97,7 +97,13 @@ func TestFailedStatementLeavesNoStaleSnapshot(t *testing.T) {
 // start runs an embedded server with an empty database kg until the test ends.
 func start(t *testing.T) *Server {
 	t.Helper()
-	srv, err := Start("127.0.0.1:0")
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	srv, err := Start(ctx, root)
 	if err != nil {
 		t.Fatal(err)
 	}
