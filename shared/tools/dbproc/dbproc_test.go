@@ -12,16 +12,7 @@ import (
 // TestEngineServesUntilClosed: the child engine answers SQL on the address it
 // reports, and Close ends it.
 func TestEngineServesUntilClosed(t *testing.T) {
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	srv, err := Start(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := startEngine(t)
 	db, err := sql.Open("mysql", srv.DSN(""))
 	if err != nil {
 		t.Fatal(err)
@@ -53,4 +44,20 @@ func TestRunReportsAFailedStart(t *testing.T) {
 	if _, err := Run("/bin/false"); err == nil {
 		t.Fatal("Run of a binary that exits at once succeeded")
 	}
+}
+
+// startEngine builds (or takes from the build cache) and starts the engine.
+func startEngine(t *testing.T) *Server {
+	t.Helper()
+	root, err := ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	srv, err := Start(ctx, root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv
 }

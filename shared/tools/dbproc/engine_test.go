@@ -97,16 +97,7 @@ func TestFailedStatementLeavesNoStaleSnapshot(t *testing.T) {
 // start runs an embedded server with an empty database kg until the test ends.
 func start(t *testing.T) *Server {
 	t.Helper()
-	root, err := ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-	defer cancel()
-	srv, err := Start(ctx, root)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := startEngine(t)
 	t.Cleanup(func() { srv.Close() })
 	admin, err := sql.Open("mysql", srv.DSN(""))
 	if err != nil {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -100,19 +99,7 @@ func TestHealthyServerPasses(t *testing.T) {
 // TestCatchesWrongBodySign: a server that signs its answers with another key fails
 // every call, each for that reason.
 func TestCatchesWrongBodySign(t *testing.T) {
-	wrong := kgsign.NewKey([]byte("not-the-access-key"), "wrong")
-	url := saasServer(t, func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			rec := httptest.NewRecorder()
-			next.ServeHTTP(rec, r)
-			for k, v := range rec.Header() {
-				w.Header()[k] = v
-			}
-			w.Header().Set("Body-Sign", kgsign.BodySignHeader(wrong, rec.Body.Bytes()))
-			w.WriteHeader(rec.Code)
-			_, _ = w.Write(rec.Body.Bytes())
-		})
-	})
+	url := saasServer(t, kgsimtest.SignedWith("not-the-access-key"))
 	rep := run(t, url, kgsim.Options{Rounds: 1})
 	if rep.OK() || rep.Passed != 0 {
 		dump(t, rep)
