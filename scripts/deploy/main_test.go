@@ -168,6 +168,7 @@ func (h *harness) writes() (n int, functions map[string]bool) {
 // cloud: every function, its triggers and the gateway settings; then the same
 // build again (no write); then --only; then a failure (exit status 1).
 func TestDeployProjectManifest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 
 	code, out := h.run(t, "--dry-run")
@@ -234,6 +235,7 @@ func TestDeployProjectManifest(t *testing.T) {
 // is substituted after the manifest is parsed, so it cannot break the YAML, and
 // neither it nor any other secret appears in the output.
 func TestMultiLineSecretsDeployWithoutBeingPrinted(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.env["DB_DSN"] = "user:very-secret-password@tcp(db:3306)/x"
 	pem, err := os.ReadFile("../../testdata/clientsecret/test-key.pem")
@@ -256,6 +258,7 @@ func TestMultiLineSecretsDeployWithoutBeingPrinted(t *testing.T) {
 }
 
 func TestEnvNames(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	code, out := h.run(t, "-env-names")
 	if code != 0 {
@@ -281,6 +284,7 @@ func TestEnvNames(t *testing.T) {
 // HUAWEICLOUD_ENTERPRISE_PROJECT_ID places every function; without it the cloud
 // refuses the functions and the run exits 1.
 func TestEnterpriseProjectFromEnvironment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.cloud.AddEnterpriseProject("ep-0123")
 	if code, out := h.run(t, "--only", "saas-produce"); code != 1 || !strings.Contains(out, "enterprise_project_id") {
@@ -312,6 +316,7 @@ func firstColumn(out string) []string {
 }
 
 func TestHelpExitsZero(t *testing.T) {
+	t.Parallel()
 	var out, errOut bytes.Buffer
 	if code := run(context.Background(), []string{"-h"}, func(string) string { return "" }, strings.NewReader(""), &out, &errOut); code != 0 {
 		t.Fatalf("-h exited %d, want 0; stderr:\n%s", code, errOut.String())

@@ -25,6 +25,7 @@ func saasOnly(h *harness) {
 // monitor, with the routes of /saas/produce and the domain root alone,
 // smoke-tests only those, and counts only their connections.
 func TestProfileDeploysOnlyWhatItSells(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	saasOnly(h)
 
@@ -98,6 +99,7 @@ func TestProfileDeploysOnlyWhatItSells(t *testing.T) {
 // 1); one without it plans cleanly (exit 0). A deployment without them refuses
 // before any call.
 func TestDryRunWithoutCredentials(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	saasOnly(h)
 	delete(h.env, "HUAWEICLOUD_SDK_AK")
@@ -144,6 +146,7 @@ func TestDryRunWithoutCredentials(t *testing.T) {
 // runs read (the environment still wins), and input that ends early writes
 // nothing.
 func TestGuidedFirstRun(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	saasOnly(h)
 	answers := []string{
@@ -224,6 +227,7 @@ func TestGuidedFirstRun(t *testing.T) {
 // TestLicenseProfileSmokeSignsWithTheLicenseKey: a profile without
 // /saas/produce smoke-tests /license/produce, signed with the License key.
 func TestLicenseProfileSmokeSignsWithTheLicenseKey(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	// The fake functions verify with the harness's one key.
 	h.env["KG_ACCESS_KEY_LICENSE"] = h.env["KG_ACCESS_KEY_BASIC"]

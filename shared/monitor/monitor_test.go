@@ -44,6 +44,10 @@ const (
 )
 
 // Fault modes of the interface under test.
+// probeTimeout bounds each probe in these tests: far above what the in-process
+// interface takes, short so that the hanging interface's runs end soon.
+const probeTimeout = 1500 * time.Millisecond
+
 const (
 	modeOK      = ""
 	modeHang    = "hang"    // no answer until the caller gives up
@@ -201,7 +205,7 @@ func newHarness(t *testing.T) *harness {
 		SaaSURL: base + "/saas/produce", KitURL: base + "/saas/produce", NotifyURL: base + "/order/notify",
 		BasicKey: kgsign.NewKey([]byte(basicKey), "b"), KitKey: kgsign.NewKey([]byte(kitKey), "k"),
 		NotifyKey: kgsign.NewKey([]byte(notifyKey), "n"),
-		Timeout:   3 * time.Second, FailAfter: failAfter, RootCAs: h.certs.pool, RunsKept: 5,
+		Timeout:   probeTimeout, FailAfter: failAfter, RootCAs: h.certs.pool, RunsKept: 5,
 	}, h.st, alert.Fanout{&alert.Robot{URL: h.robotURL, Format: alert.FormatWeCom}},
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	return h
@@ -287,6 +291,7 @@ func contains(list []string, s string) bool {
 // certificate's; a database cut is the database's (the interface's 000005 answers
 // are part of it). Each raises exactly one alert and one recovery.
 func TestEachFailureModeAlertsOnceAndRecoversOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.healthy(2)
 	if n := len(h.robot.Messages()); n != 0 {
@@ -324,12 +329,13 @@ func TestEachFailureModeAlertsOnceAndRecoversOnce(t *testing.T) {
 // TestUndeliveredAlertIsRetriedAndNotRepeated: an alert no channel took is sent on
 // the next run, once.
 func TestUndeliveredAlertIsRetriedAndNotRepeated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.healthy(1)
 	down := &flakyNotifier{}
 	h.mon = monitor.New(monitor.Config{
 		SaaSURL: h.base + "/saas/produce", BasicKey: kgsign.NewKey([]byte(basicKey), "b"),
-		Timeout: 3 * time.Second, FailAfter: failAfter, RootCAs: h.certs.pool,
+		Timeout: probeTimeout, FailAfter: failAfter, RootCAs: h.certs.pool,
 	}, h.st, down, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	h.mode.Store(mode5xx)
 	down.fail.Store(true)
@@ -380,6 +386,7 @@ func (f *flakyNotifier) tries() int { f.mu.Lock(); defer f.mu.Unlock(); return f
 // nor forgets to recover; runs recorded while the database was cut are saved
 // when it is back; each check keeps at most RunsKept runs.
 func TestStateSurvivesAColdStartAndRunsAreBounded(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	h.mode.Store(mode5xx)
 	for i := 0; i < failAfter+1; i++ {
@@ -397,7 +404,7 @@ func TestStateSurvivesAColdStartAndRunsAreBounded(t *testing.T) {
 	}
 	cold := monitor.New(monitor.Config{
 		SaaSURL: h.base + "/saas/produce", BasicKey: kgsign.NewKey([]byte(basicKey), "b"),
-		Timeout: 3 * time.Second, FailAfter: failAfter, RootCAs: h.certs.pool, RunsKept: 5,
+		Timeout: probeTimeout, FailAfter: failAfter, RootCAs: h.certs.pool, RunsKept: 5,
 	}, h.st, alert.Fanout{&alert.Robot{URL: h.robotURL, Format: alert.FormatWeCom}}, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	h.mon.Run(context.Background()) // the warm instance saves what it kept in memory
 	runs, err := h.st.ListMonitorRuns(context.Background(), store.MonitorRunFilter{Check: monitor.CheckDatabase, Limit: 1000})

@@ -15,6 +15,7 @@ import (
 // refused before any call to the cloud, and the output gives the sum and each
 // term.
 func TestConnectionBudgetRefusesBeforeAnyCall(t *testing.T) {
+	t.Parallel()
 	for name, c := range map[string]struct {
 		from, to string
 		want     []string
@@ -65,6 +66,7 @@ func TestConnectionBudgetRefusesBeforeAnyCall(t *testing.T) {
 // from serverless.yml (changed in the file, or in the console) gets them set, and
 // only that is written; the dry run shows the change and writes nothing.
 func TestMaxInstancesFollowServerlessYml(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(); err != nil {
 		t.Fatalf("%v\n%s", err, f.out.String())
@@ -110,6 +112,7 @@ func TestMaxInstancesFollowServerlessYml(t *testing.T) {
 // TestProjectManifestFitsItsBudget: every function of serverless.yml declares its
 // maximum instances, and their connections fit custom.database.connectionBudget.
 func TestProjectManifestFitsItsBudget(t *testing.T) {
+	t.Parallel()
 	m, err := manifest.Load("../../../serverless.yml", nil)
 	if err != nil {
 		t.Fatal(err)

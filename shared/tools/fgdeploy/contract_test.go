@@ -33,6 +33,7 @@ func (f *fixture) bodies(op string) []map[string]any {
 // format; without it FunctionGraph answers with the function's raw output, which
 // the SDK does not decode into InvokeFunctionResponse.
 func TestSmokeAsksForTheJSONWrapper(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(); err != nil {
 		t.Fatalf("%v\n%s", err, f.out.String())
@@ -55,6 +56,7 @@ func TestSmokeAsksForTheJSONWrapper(t *testing.T) {
 // fake alone would not show it: the zip's file name on create and code update,
 // and the trigger's function named by its URN without a version.
 func TestRequestBodiesFollowTheContract(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(); err != nil {
 		t.Fatalf("%v\n%s", err, f.out.String())
@@ -89,6 +91,7 @@ func TestRequestBodiesFollowTheContract(t *testing.T) {
 // for a while; the tool waits through each transient answer and the whole run
 // (create, update, no-op) completes.
 func TestWaitsWhileAFunctionIsUpdating(t *testing.T) {
+	t.Parallel()
 	for _, busy := range []fakecloud.APIError{
 		{Status: http.StatusTooManyRequests, Code: "FSS.0429", Msg: "Too many requests."},
 		{Status: http.StatusPreconditionRequired, Code: "FSS.0428", Msg: "The preconditions have not been met."},
@@ -131,6 +134,7 @@ func TestWaitsWhileAFunctionIsUpdating(t *testing.T) {
 // TestWaitIsBounded: a function that stays busy fails the run once the wait is
 // over, with the function named and the answer quoted.
 func TestWaitIsBounded(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.cloud.BusyCalls = 1 << 20
 	rep, err := f.deploy(func(o *Options) { o.Only = []string{"worker"}; o.ReadyTimeout = 300 * time.Millisecond })
@@ -147,6 +151,7 @@ func TestWaitIsBounded(t *testing.T) {
 // answered 409 FSS.0409 (the same code), which is not an error: the tool goes on
 // with the configuration that records the new marker.
 func TestCodeAlreadyUploaded(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(); err != nil {
 		t.Fatal(err)
@@ -176,6 +181,7 @@ func TestCodeAlreadyUploaded(t *testing.T) {
 // TestEnterpriseProject: an account with enterprise projects needs
 // enterprise_project_id on create and configuration updates.
 func TestEnterpriseProject(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.cloud.AddEnterpriseProject("ep-1")
 	if _, err := f.deploy(func(o *Options) { o.Only = []string{"worker"} }); err == nil || !strings.Contains(err.Error(), "enterprise_project_id") {

@@ -26,6 +26,7 @@ const EnvAdminDSN = "TEST_MYSQL_ADMIN_DSN"
 // the migration user applies every migration; the application user reads and
 // writes rows but cannot change the schema or read other databases.
 func TestDatabaseBootstrap(t *testing.T) {
+	t.Parallel()
 	adminDSN := os.Getenv(EnvAdminDSN)
 	if adminDSN == "" {
 		if os.Getenv("TEST_MYSQL_DSN") != "" {

@@ -240,6 +240,7 @@ func (f *fixture) assertSigned() {
 }
 
 func TestCreateThenOnlyChangedFunctions(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(); err != nil {
 		t.Fatalf("%v\n%s", err, f.out.String())
@@ -392,6 +393,7 @@ func TestCreateThenOnlyChangedFunctions(t *testing.T) {
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(func(o *Options) { o.DryRun = true }); err != nil {
 		t.Fatalf("%v\n%s", err, f.out.String())
@@ -432,6 +434,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 }
 
 func TestOnlyTouchesTheNamedFunction(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(func(o *Options) { o.Only = []string{"worker"} }); err != nil {
 		t.Fatalf("%v\n%s", err, f.out.String())
@@ -459,6 +462,7 @@ func TestOnlyTouchesTheNamedFunction(t *testing.T) {
 }
 
 func TestFailuresAreReportedAndOthersStillDeploy(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.cloud.Fail(fakecloud.OpCreateFunction, http.StatusInternalServerError)
 	rep, err := f.deploy()
@@ -508,6 +512,7 @@ func TestFailuresAreReportedAndOthersStillDeploy(t *testing.T) {
 }
 
 func TestSmokeFailuresFailTheRun(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	rep, err := f.deploy(func(o *Options) { o.Smoke.Key = kgsign.NewKey([]byte("not-the-functions-key"), "") })
 	if err == nil || !strings.Contains(err.Error(), "smoke") {
@@ -534,6 +539,7 @@ func TestSmokeFailuresFailTheRun(t *testing.T) {
 }
 
 func TestBadCredentialsAreRefused(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	_, err := f.deploy(func(o *Options) { o.Credentials.SK = "wrong-secret" })
 	if err == nil {
@@ -551,6 +557,7 @@ func TestBadCredentialsAreRefused(t *testing.T) {
 }
 
 func TestTriggerDrift(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(); err != nil {
 		t.Fatal(err)
@@ -589,6 +596,7 @@ func TestTriggerDrift(t *testing.T) {
 // saying so; the same plan with credentials against a cloud that holds nothing
 // creates the same items. It never writes, and never runs as a deployment.
 func TestPlanAgainstAnEmptyAccount(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if _, err := f.deploy(func(o *Options) {
 		o.DryRun, o.EmptyAccount, o.Credentials = true, "no credentials", aksk.Credentials{}
@@ -629,6 +637,7 @@ func TestPlanAgainstAnEmptyAccount(t *testing.T) {
 // TestDryRunWithoutAZip: a function not built yet is still planned in full,
 // and the dry run fails, saying which zip is missing.
 func TestDryRunWithoutAZip(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	if err := os.Remove(filepath.Join(f.build, "api-b.zip")); err != nil {
 		t.Fatal(err)
@@ -650,6 +659,7 @@ func TestDryRunWithoutAZip(t *testing.T) {
 // trigger triggerTypeCode APIG and no gateway instance; the deployment creates
 // it in the shared group and leaves its throttling to the console.
 func TestSharedGatewayTrigger(t *testing.T) {
+	t.Parallel()
 	f := newFixture(t)
 	f.cloud.AddSharedGroup("shared-grp")
 	yml := strings.Replace(testManifest,

@@ -16,6 +16,7 @@ import (
 // authentication (the plugin's default is IAM, which locks the marketplace out) and
 // a backend timeout within APIG's 1–60000 ms; every function is a custom runtime.
 func TestProjectManifestWorksWithThePlugin(t *testing.T) {
+	t.Parallel()
 	m, err := manifest.Load("../../../serverless.yml", nil)
 	if err != nil {
 		t.Fatal(err)
@@ -82,6 +83,7 @@ var twentyOne = func() string {
 }()
 
 func TestDesireRules(t *testing.T) {
+	t.Parallel()
 	parse := func(yml string, env map[string]string) *manifest.Manifest {
 		t.Helper()
 		m, err := manifest.Parse([]byte(yml), func(k string) string { return env[k] })
@@ -163,6 +165,7 @@ func TestDesireRules(t *testing.T) {
 // of serverless.yml, the production addresses expanded (the basic interface at
 // every address, the Kit below every address), and no other.
 func TestTriggersCoverEveryRoute(t *testing.T) {
+	t.Parallel()
 	m, err := manifest.Load("../../../serverless.yml", func(k string) string {
 		if strings.HasSuffix(k, "_ID") {
 			return "id0123456789"

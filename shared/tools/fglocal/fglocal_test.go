@@ -129,6 +129,7 @@ func post(t *testing.T, url, body string) *http.Response {
 }
 
 func TestEchoThroughRuntimeAPI(t *testing.T) {
+	t.Parallel()
 	e, srv := newEmulator(t)
 	resp := post(t, srv.URL+"/echo?q=v", "hello \x00 bytes")
 	b, _ := io.ReadAll(resp.Body)
@@ -156,6 +157,7 @@ func TestEchoThroughRuntimeAPI(t *testing.T) {
 }
 
 func TestCrashPanicAndTimeout(t *testing.T) {
+	t.Parallel()
 	e, srv := newEmulator(t)
 	first := post(t, srv.URL+"/echo", "a").Header.Get("X-Pid")
 	if resp := post(t, srv.URL+"/exit", ""); resp.StatusCode != http.StatusBadGateway {
@@ -203,6 +205,7 @@ func postGuarded(t *testing.T, url string) int {
 }
 
 func TestConcurrentInstancesBounded(t *testing.T) {
+	t.Parallel()
 	e, srv := newEmulator(t)
 	postConcurrently(t, srv.URL+"/echo", 20)
 	if n := e.Stats()["echo"]; n < 1 || n > 4 {
@@ -233,6 +236,7 @@ func postConcurrently(t *testing.T, url string, n int) {
 }
 
 func TestCloseStopsProcesses(t *testing.T) {
+	t.Parallel()
 	e, srv := newEmulator(t)
 	pid := post(t, srv.URL+"/echo", "x").Header.Get("X-Pid")
 	e.Close()
@@ -245,6 +249,7 @@ func TestCloseStopsProcesses(t *testing.T) {
 }
 
 func TestInvokeRaw(t *testing.T) {
+	t.Parallel()
 	e, _ := newEmulator(t)
 	out, err := e.Invoke(context.Background(), "echo", []byte(`{"path":"/echo","httpMethod":"POST","body":"raw"}`))
 	if err != nil || !strings.Contains(string(out), `"body":"raw"`) {
@@ -256,6 +261,7 @@ func TestInvokeRaw(t *testing.T) {
 // and the gateway's 12 MB reaches the function, which answers it; the instance
 // stays. Beyond 12 MB the gateway answers itself, with the request id.
 func TestOversizedBodyAnsweredByTheFunction(t *testing.T) {
+	t.Parallel()
 	var logs logbuf.Buffer
 	e, srv := newEmulatorWith(t, 4, slog.New(slog.NewTextHandler(&logs, nil)))
 	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
@@ -280,6 +286,7 @@ func TestOversizedBodyAnsweredByTheFunction(t *testing.T) {
 // the function; its instance finishes the invocation and serves the next one. The
 // 504 is logged with its request id.
 func TestGatewayTimeoutKeepsTheInstance(t *testing.T) {
+	t.Parallel()
 	var logs logbuf.Buffer
 	e, srv := newEmulatorWith(t, 1, slog.New(slog.NewTextHandler(&logs, nil)))
 	pid := post(t, srv.URL+"/echo", "warm").Header.Get("X-Pid")
@@ -353,6 +360,7 @@ func limitsEmulator(t *testing.T, override int, logger *slog.Logger) (*Emulator,
 // that finds them all busy waits for one up to its route's gateway timeout, and
 // then fails as API Gateway fails it (504, APIG.0202), without a new instance.
 func TestMaxInstancesPerFunction(t *testing.T) {
+	t.Parallel()
 	var logs logbuf.Buffer
 	e, srv := limitsEmulator(t, 0, slog.New(slog.NewTextHandler(&logs, nil)))
 	u := e.Usage()
@@ -402,6 +410,7 @@ func TestMaxInstancesPerFunction(t *testing.T) {
 // TestMaxInstancesOverride: Options.MaxInstances (scripts/local -max-instances)
 // replaces every function's limit.
 func TestMaxInstancesOverride(t *testing.T) {
+	t.Parallel()
 	e, _ := limitsEmulator(t, 3, nil)
 	for name, u := range e.Usage() {
 		if u.Limit != 3 {
@@ -413,6 +422,7 @@ func TestMaxInstancesOverride(t *testing.T) {
 // TestSetEnv: a configuration change reaches the next invocation in a new
 // instance; the warm one is not reused.
 func TestSetEnv(t *testing.T) {
+	t.Parallel()
 	e, srv := newEmulator(t)
 	first := post(t, srv.URL+"/echo", "x")
 	if first.Header.Get("X-Env") != "manifest|env" {

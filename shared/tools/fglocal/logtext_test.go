@@ -7,6 +7,7 @@ import (
 )
 
 func TestRenderLogLine(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ in, want string }{
 		{`[saas-produce#1] {"time":"2026-01-02T15:04:05.123456+08:00","level":"INFO","msg":"request done","activity":"newInstance","resultCode":"000000","ms":12}`,
 			`15:04:05.123 INFO  saas-produce#1 request done activity=newInstance resultCode=000000 ms=12`},
@@ -28,6 +29,7 @@ func TestRenderLogLine(t *testing.T) {
 
 // TestTextLogs: the writer renders complete lines, whatever the writes' sizes.
 func TestTextLogs(t *testing.T) {
+	t.Parallel()
 	var out bytes.Buffer
 	w := TextLogs(&out)
 	in := "[f#1] {\"level\":\"INFO\",\"msg\":\"one\"}\nplain line\n[f#1] {\"level\":\"INFO\",\"msg\":\"two\"}\n"
