@@ -22,6 +22,7 @@ import (
 // refused (000002 malformed, 000001 unauthenticated, 000003 unknown instance):
 // newInstance's instance serves the activities that need one.
 func TestActivityBodiesAreAccepted(t *testing.T) {
+	t.Parallel()
 	h, pub := kgsimtest.AddressHandlerKit(t)
 	srv := httptest.NewServer(h)
 	defer srv.Close()
@@ -75,6 +76,7 @@ func TestActivityBodiesAreAccepted(t *testing.T) {
 // TestActivityOrdersAreKnownToTheFakeMarket: the worker's Query Order of a
 // newInstance sent by hand must find the order in the local run's fake market.
 func TestActivityOrdersAreKnownToTheFakeMarket(t *testing.T) {
+	t.Parallel()
 	known := fakemkt.MockOrderIDs()
 	for _, a := range kgsim.Activities() {
 		o := kgsim.BodyOptions{SecretPlaceholder: "x"}
@@ -94,6 +96,7 @@ func TestActivityOrdersAreKnownToTheFakeMarket(t *testing.T) {
 }
 
 func TestActivityBodyOptions(t *testing.T) {
+	t.Parallel()
 	a, ok := kgsim.LookupActivity("refreshinstance")
 	if !ok {
 		t.Fatal("lookup is case-insensitive")

@@ -37,6 +37,7 @@ func runAddress(t *testing.T, base, address, addressKey string, others ...string
 // production address, each interface type with its own key, every case run and
 // every captured call refused on the other routes.
 func TestAddressLayoutPasses(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(kgsimtest.AddressHandler(t))
 	defer srv.Close()
 	for _, c := range []struct{ address, key string }{
@@ -75,6 +76,7 @@ func TestAddressLayoutPasses(t *testing.T) {
 // served only from the domain root, fails every Kit case below /saas/produce with
 // a 404, and nothing else.
 func TestCatchesKitOnlyAtTheDomainRoot(t *testing.T) {
+	t.Parallel()
 	h := kgsimtest.AddressHandler(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(r.URL.Path, "/produceAPI/") && !strings.HasPrefix(r.URL.Path, "/produceAPI/v2/") {
@@ -105,6 +107,7 @@ func TestCatchesKitOnlyAtTheDomainRoot(t *testing.T) {
 // each route family on its own database) accepts a captured call again on another
 // route; the suite names each such replay, and only those.
 func TestCatchesReplayAcrossRoutes(t *testing.T) {
+	t.Parallel()
 	a, b := kgsimtest.AddressHandler(t), kgsimtest.AddressHandler(t)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/saas/produce" || strings.HasPrefix(r.URL.Path, "/saas/produce/produceAPI/v2/") {

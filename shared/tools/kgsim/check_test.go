@@ -32,6 +32,7 @@ func mustContain(t *testing.T, problems []string, want string) {
 }
 
 func TestQueryInstanceFields(t *testing.T) {
+	t.Parallel()
 	e := newEnv(nil)
 	e.Learn(instanceKey(mockPeriodNew), "inst-1")
 	c := queryCase("q", false, mockPeriodNew)
@@ -59,6 +60,7 @@ func TestQueryInstanceFields(t *testing.T) {
 }
 
 func TestNewInstanceFields(t *testing.T) {
+	t.Parallel()
 	e := newEnv(nil)
 	c := newInstanceCase("n", mockPeriodNew)
 	mustContain(t, c.Check(e, answer(`{"resultCode":"000000","resultMsg":""}`, nil)), "instanceId missing")
@@ -73,6 +75,7 @@ func TestNewInstanceFields(t *testing.T) {
 }
 
 func TestProductsAreWellFormed(t *testing.T) {
+	t.Parallel()
 	for _, name := range Types() {
 		p, err := ProductFor(name, Options{})
 		if err != nil {
@@ -131,6 +134,7 @@ func TestProductsAreWellFormed(t *testing.T) {
 }
 
 func TestAddressWarnings(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]int{
 		"http://127.0.0.1:8080/saas/produce":   0,
 		"http://localhost:8080/saas/produce":   0,

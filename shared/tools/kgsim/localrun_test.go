@@ -98,6 +98,7 @@ func runLocal(t *testing.T, url, owner string, o kgsim.Options) *kgsim.Report {
 
 // TestLocalRunSaaS: every SaaS case passes against the real saas-produce binary.
 func TestLocalRunSaaS(t *testing.T) {
+	t.Parallel()
 	requireRoutes(t, "saas-produce", "/saas/produce")
 	_, base := startLocalRun(t)
 	rep := runLocal(t, base+"/saas/produce", "saas-produce", kgsim.Options{Type: "saas", Rounds: 2})
@@ -108,6 +109,7 @@ func TestLocalRunSaaS(t *testing.T) {
 
 // TestLocalRunNotify needs the order-notify function (issue 4, POST /order/notify).
 func TestLocalRunNotify(t *testing.T) {
+	t.Parallel()
 	const owner = "the order-notify function (issue 4)"
 	requireRoutes(t, owner, "/order/notify")
 	_, base := startLocalRun(t)
@@ -116,6 +118,7 @@ func TestLocalRunNotify(t *testing.T) {
 
 // TestLocalRunLicense needs the license-produce function (issue 4, POST /license/produce).
 func TestLocalRunLicense(t *testing.T) {
+	t.Parallel()
 	const owner = "the license-produce function (issue 4)"
 	requireRoutes(t, owner, "/license/produce")
 	_, base := startLocalRun(t)
@@ -128,6 +131,7 @@ func TestLocalRunLicense(t *testing.T) {
 // the production address /saas/produce, and once more on the unversioned
 // sub-paths below /license/produce.
 func TestLocalRunKit(t *testing.T) {
+	t.Parallel()
 	const owner = "the Kit functions (issue 5)"
 	var paths []string
 	for _, addr := range []string{"/saas/produce", "/license/produce"} {
@@ -169,6 +173,7 @@ func TestLocalRunKit(t *testing.T) {
 // the other routes trusting the same key (the local run has one key for every
 // interface type), which must answer 000001.
 func TestLocalRunAddressLayout(t *testing.T) {
+	t.Parallel()
 	m, err := manifest.Load("../../../serverless.yml", os.Getenv)
 	if err != nil {
 		t.Fatal(err)

@@ -72,6 +72,7 @@ func small(o kgsim.Options) kgsim.Options {
 // TestHeadlineNothingListens: a closed port is named once, with what to do,
 // and the cases the missing instance kept from running are one line.
 func TestHeadlineNothingListens(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -89,6 +90,7 @@ func TestHeadlineNothingListens(t *testing.T) {
 // TestHeadlineWrongKey: a server with another key answers every call 000001;
 // the headline names the key's source, never the key.
 func TestHeadlineWrongKey(t *testing.T) {
+	t.Parallel()
 	o := small(kgsim.Options{KeyFrom: "KG_ACCESS_KEY"})
 	o.Type, o.URL, o.Key = "saas", saasServer(t, nil), kgsign.NewKey([]byte("kgsim-wrong-key-value"), "w")
 	o.Timeout = 30e9
@@ -105,6 +107,7 @@ func TestHeadlineWrongKey(t *testing.T) {
 
 // TestHeadlineNotFound: every answer a 404 names the URL.
 func TestHeadlineNotFound(t *testing.T) {
+	t.Parallel()
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	rep := run(t, srv.URL+"/saas/produce", small(kgsim.Options{}))
@@ -117,6 +120,7 @@ func TestHeadlineNotFound(t *testing.T) {
 // TestNoHeadlineForMixedFailures: failures without a common cause are listed
 // one by one, under no headline; -v adds each body and its sign command.
 func TestNoHeadlineForMixedFailures(t *testing.T) {
+	t.Parallel()
 	url := saasServer(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if a := activityOf(r); a == "changeInstanceCheck" || a == "upgradeInstance" {

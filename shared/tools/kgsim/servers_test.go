@@ -77,6 +77,7 @@ func activityOf(r *http.Request) string {
 // handler unbroken passes every case, and the suite covers all seven activities and
 // every probe kind.
 func TestHealthyServerPasses(t *testing.T) {
+	t.Parallel()
 	rep := run(t, saasServer(t, nil), kgsim.Options{Rounds: 2})
 	if !rep.OK() || rep.Passed == 0 {
 		dump(t, rep)
@@ -99,6 +100,7 @@ func TestHealthyServerPasses(t *testing.T) {
 // TestCatchesWrongBodySign: a server that signs its answers with another key fails
 // every call, each for that reason.
 func TestCatchesWrongBodySign(t *testing.T) {
+	t.Parallel()
 	url := saasServer(t, kgsimtest.SignedWith("not-the-access-key"))
 	rep := run(t, url, kgsim.Options{Rounds: 1})
 	if rep.OK() || rep.Passed != 0 {
@@ -121,6 +123,7 @@ func TestCatchesWrongBodySign(t *testing.T) {
 // every newInstance call (here: the real one, fed a different order line each time)
 // fails the concurrent burst and every repeat, and nothing else.
 func TestCatchesNonIdempotentNewInstance(t *testing.T) {
+	t.Parallel()
 	var n atomic.Int64
 	url := saasServer(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -170,6 +173,7 @@ func TestCatchesNonIdempotentNewInstance(t *testing.T) {
 // case, for that reason, and nothing else. The assertions are on reasons, not on
 // time; a blocked call ends when the client gives up.
 func TestCatchesSlowAnswers(t *testing.T) {
+	t.Parallel()
 	url := saasServer(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if activityOf(r) == "queryInstance" && strings.Contains(fieldOf(r, "instanceId"), ",") {
@@ -214,6 +218,7 @@ func fieldOf(r *http.Request, name string) string {
 // TestJSONReport checks the machine-readable report: it parses, counts agree with
 // the results, the seed reproduces the order, and the key never appears.
 func TestJSONReport(t *testing.T) {
+	t.Parallel()
 	url := saasServer(t, nil)
 	rep := run(t, url, kgsim.Options{Rounds: 2, Seed: 12345})
 	var b bytes.Buffer
@@ -256,6 +261,7 @@ func TestJSONReport(t *testing.T) {
 // formula over the raw bytes fails the plain-SHA-256 and canonical-form probes, and
 // nothing else.
 func TestCatchesStrictSignatureReading(t *testing.T) {
+	t.Parallel()
 	url := saasServer(t, func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			body, _ := io.ReadAll(r.Body)

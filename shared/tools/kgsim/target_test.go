@@ -10,6 +10,7 @@ import (
 )
 
 func TestFindTarget(t *testing.T) {
+	t.Parallel()
 	statePath := filepath.Join(t.TempDir(), "local.json")
 	remove, err := localstate.Write(statePath, localstate.State{URL: "http://127.0.0.1:18080", AccessKey: "state-key",
 		Addresses: map[string]string{"saas": "/s/produce", "license": "/l/produce"}, KitPublicKey: "/tmp/kit.pub.pem"})

@@ -33,6 +33,7 @@ func fixedBanner(t *testing.T) Banner {
 // TestBannerGolden holds the start page of the local run to testdata/banner.golden
 // (go test -run TestBannerGolden -update rewrites it) and to 100 columns.
 func TestBannerGolden(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	WriteBanner(&b, fixedBanner(t))
 	golden := filepath.Join("testdata", "banner.golden")
@@ -61,6 +62,7 @@ func TestBannerGolden(t *testing.T) {
 // TestBannerSays: every route, every page to open, the key, the DSN for ops and
 // the commands to paste.
 func TestBannerSays(t *testing.T) {
+	t.Parallel()
 	b := fixedBanner(t)
 	var out bytes.Buffer
 	WriteBanner(&out, b)

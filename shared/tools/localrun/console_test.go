@@ -21,6 +21,7 @@ func projectManifest(t *testing.T) *manifest.Manifest {
 // TestSellerConsoleEntries: one URL per product type and console field, from the
 // routes of serverless.yml.
 func TestSellerConsoleEntries(t *testing.T) {
+	t.Parallel()
 	var got []string
 	for _, e := range SellerConsole(projectManifest(t), "https://<domain>/") {
 		got = append(got, e.Product+" | "+e.Field+" | "+e.URL)
@@ -41,6 +42,7 @@ func TestSellerConsoleEntries(t *testing.T) {
 // SellerConsole, which the local run's banner prints: every entry is a row, in
 // order, and the table has no other rows.
 func TestSellerConsoleTableInDocs(t *testing.T) {
+	t.Parallel()
 	raw, err := os.ReadFile("../../../docs/deploy.md")
 	if err != nil {
 		t.Fatal(err)
@@ -73,6 +75,7 @@ func TestSellerConsoleTableInDocs(t *testing.T) {
 // TestBannerNamesEveryAddress: the local run prints every production address and
 // the console entries with its own base URL.
 func TestBannerNamesEveryAddress(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	m := projectManifest(t)
 	WriteSellerConsole(&b, m, "http://127.0.0.1:8080")

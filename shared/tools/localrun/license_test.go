@@ -24,6 +24,7 @@ import (
 // retry then answers 000000; orderNotify is acknowledged and its order queried
 // once; the API backend serves only APIG-signed calls.
 func TestLocalRunLicenseNotifyAPI(t *testing.T) {
+	t.Parallel()
 	stack, base, db := startStack(t)
 	ctx := context.Background()
 	lic := &probe.Client{URL: base + "/license/produce", Key: kgsign.NewKey([]byte("it-key"), "t")}

@@ -83,6 +83,7 @@ func count(t *testing.T, db *sql.DB, table string) int {
 // TestLocalRunWalkthrough sends a signed walkthrough of all seven activities to the
 // real saas-produce binary, then 50 concurrent duplicates of one order.
 func TestLocalRunWalkthrough(t *testing.T) {
+	t.Parallel()
 	stack, base, db := startStack(t)
 	c := &probe.Client{URL: base + "/saas/produce", Key: kgsign.NewKey([]byte("it-key"), "t")}
 	ctx := context.Background()
@@ -166,6 +167,7 @@ func TestLocalRunWalkthrough(t *testing.T) {
 // command does (no DB_DSN: the embedded engine) and checks that concurrent
 // duplicates still make one instance.
 func TestLocalRunEmbeddedDefault(t *testing.T) {
+	t.Parallel()
 	stack, base, db := startStackOn(t, "")
 	if !stack.Embedded {
 		t.Fatal("stack did not start the embedded engine")
@@ -279,6 +281,7 @@ func (h *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the worker retries with backoff, and once the application is up every instance is
 // provisioned with exactly one provisioning call per order.
 func TestWebhookDownThenUp(t *testing.T) {
+	t.Parallel()
 	hookLn, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -343,6 +346,7 @@ func TestWebhookDownThenUp(t *testing.T) {
 // them through successful, forged, replayed and malformed calls and the seller API,
 // and searches every log line and answer for the secrets.
 func TestNoSecretInLogsOrAnswers(t *testing.T) {
+	t.Parallel()
 	const accessKey = "AccessKey-Secret-0001"
 	const hookSecret = "Webhook-Secret-0002"
 	dataKey, _ := secretbox.NewKey()
@@ -406,6 +410,7 @@ func TestNoSecretInLogsOrAnswers(t *testing.T) {
 // for marketplace routes, 413 for the others), no function instance is lost, and
 // the answer's request id is in the function's log.
 func TestOversizedBodyOnEveryRoute(t *testing.T) {
+	t.Parallel()
 	dataKey, _ := secretbox.NewKey()
 	var out logbuf.Buffer
 	stack, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
@@ -538,6 +543,7 @@ func appPageOf(t *testing.T, base, id string) string {
 // its name and the functions concerned, never by its value; the Kit public key is
 // a file of the run, gone after Close; the state names the production addresses.
 func TestStartChecksSettings(t *testing.T) {
+	t.Parallel()
 	const value = "bogus-value-7f3"
 	stack, base, _ := startStackWith(t, dbtest.NewDatabase(t), func(o *localrun.Options) {
 		o.Env = append(os.Environ(), "FULFIL_MODE="+value)
@@ -572,6 +578,7 @@ func TestStartChecksSettings(t *testing.T) {
 // TestEmptyAccessKeyRefused: KG_ACCESS_KEY set to nothing is a mistake the local
 // run reports, not a reason to fall back to the default key.
 func TestEmptyAccessKeyRefused(t *testing.T) {
+	t.Parallel()
 	_, err := localrun.Start(context.Background(), localrun.Options{ModuleDir: "../../..", Env: []string{"KG_ACCESS_KEY="}})
 	if err == nil || !strings.Contains(err.Error(), "KG_ACCESS_KEY is set but empty; unset it to use the local default key or set a key") {
 		t.Fatalf("Start: %v", err)

@@ -22,6 +22,7 @@ import (
 // saas-produce's settings, then the database stopped, each give one alert and one
 // recovery on the fake robot and the fake SMN topic.
 func TestLocalRunMonitorAlertsOnceAndRecovers(t *testing.T) {
+	t.Parallel()
 	cfg, err := mysql.ParseDSN(dbtest.NewDatabase(t))
 	if err != nil {
 		t.Fatal(err)

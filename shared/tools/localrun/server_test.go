@@ -17,6 +17,7 @@ import (
 // answer, as a gateway does. The timeouts are shortened here; NewServer sets the
 // real ones.
 func TestServerTimeouts(t *testing.T) {
+	t.Parallel()
 	srv := NewServer(http.NotFoundHandler())
 	if srv.ReadHeaderTimeout != ReadHeaderTimeout || srv.ReadTimeout != ReadTimeout || srv.IdleTimeout != IdleTimeout ||
 		ReadHeaderTimeout <= 0 || ReadTimeout <= 0 || IdleTimeout <= 0 {
