@@ -158,8 +158,10 @@ func TestLoadDatabaseCut(t *testing.T) {
 	}
 	var faults []fault
 	inject := func(name string, apply func(), hold time.Duration) {
-		f := fault{name: name, from: time.Now()}
 		apply()
+		// The fault is whole once apply returns: a call that began while it was
+		// being applied may still have reached the database.
+		f := fault{name: name, from: time.Now()}
 		time.Sleep(hold)
 		f.to = time.Now()
 		if err := proxy.Restore(); err != nil {
