@@ -28,6 +28,12 @@ func golden(t *testing.T, name string, rep *kgsim.Report, verbose bool) string {
 	rep.DurationMS, rep.SlowestMS, rep.SlowestOf = 0, 0, ""
 	for i := range rep.Results {
 		rep.Results[i].MaxMS = 0
+		// Whether a copy of the passing burst that creates an instance answers
+		// 000000 (it completed in its request) or 000004 depends on timing.
+		if r := &rep.Results[i]; r.Status == kgsim.StatusPass && r.Round == 0 && strings.HasSuffix(r.Case, " concurrent") &&
+			(r.Code == "000000" || r.Code == "000004") {
+			r.Code = "000000,000004"
+		}
 	}
 	var b bytes.Buffer
 	if err := rep.WriteTable(&b, verbose); err != nil {
