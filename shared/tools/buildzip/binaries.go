@@ -55,6 +55,11 @@ type BinOptions struct {
 	// every time (deployed zips are never taken from a cache).
 	CacheDir string
 	NoCache  bool
+	// Tool builds for this machine with the go command's own settings (Env as
+	// given, its toolchain, no BuildFlags): for programs that never ship, such as
+	// the embedded engine. `go test ./...` compiles their packages with the same
+	// settings, so the two share the go build cache instead of each compiling them.
+	Tool bool
 }
 
 // DefaultCacheDir is where the local run, the bench command and the tests keep
@@ -76,7 +81,7 @@ const keepBuilds = 8
 const completeMark = ".complete"
 
 // Binaries builds each function (and Extra command) with the deploy flags and tags
-// (BuildFlags) for o.Target, and returns the folder holding one executable per
+// (BuildFlags) for o.Target, or as a tool (o.Tool), and returns the folder holding one executable per
 // name. With the cache, a folder built for the same content is returned as it is;
 // concurrent callers (test packages run in parallel) build it once.
 func Binaries(ctx context.Context, o BinOptions) (string, error) {
@@ -89,6 +94,12 @@ func Binaries(ctx context.Context, o BinOptions) (string, error) {
 	}
 	if o.Target == (Target{}) {
 		o.Target = Deploy
+		if o.Tool {
+			o.Target = Host()
+		}
+	}
+	if o.Tool && o.Target != Host() {
+		return "", fmt.Errorf("buildzip: a tool is built for this machine, not %s/%s", o.Target.GOOS, o.Target.GOARCH)
 	}
 	if o.Env == nil {
 		o.Env = os.Environ()
@@ -99,7 +110,10 @@ func Binaries(ctx context.Context, o BinOptions) (string, error) {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	env := EnvFor(o.Env, o.Target)
+	env := o.Env
+	if !o.Tool {
+		env = EnvFor(o.Env, o.Target)
+	}
 	if o.NoCache {
 		dir, err := os.MkdirTemp("", "kgseller-bin-")
 		if err != nil {
@@ -203,7 +217,7 @@ func cached(o BinOptions, pkgs map[string]string) {
 // the go command links in parallel), reporting each binary as it appears.
 func compile(ctx context.Context, o BinOptions, env []string, pkgs map[string]string, dir string) error {
 	names := sortedNames(pkgs)
-	args := append([]string{"build"}, BuildFlags...)
+	args := append([]string{"build"}, o.flags()...)
 	// go build -o dir/ names each binary after its package's folder; commands
 	// whose folder is not their name are built one at a time.
 	var together, alone []string
@@ -285,11 +299,17 @@ func watch(dir string, names []string, start time.Time, progress func(string, ti
 // extra commands' folders, the toolchain, the flags and the target.
 func contentKey(ctx context.Context, o BinOptions, env []string, pkgs map[string]string) (string, error) {
 	h := sha256.New()
-	version, err := goVersion(ctx, o.GoCmd, o.ModuleDir, env)
+	// The toolchain that will build; a tool's build also depends on the go
+	// command's own settings, from the environment and go env.
+	keys := []string{"GOVERSION"}
+	if o.Tool {
+		keys = append(keys, "CGO_ENABLED", "CC", "GOFLAGS", "GOAMD64", "GOEXPERIMENT")
+	}
+	settings, err := goEnv(ctx, o.GoCmd, o.ModuleDir, env, keys...)
 	if err != nil {
 		return "", err
 	}
-	fmt.Fprintf(h, "go %s\nflags %q\ntarget %s/%s\n", version, BuildFlags, o.Target.GOOS, o.Target.GOARCH)
+	fmt.Fprintf(h, "go %s\nflags %q tool %t\ntarget %s/%s\n", settings, o.flags(), o.Tool, o.Target.GOOS, o.Target.GOARCH)
 	for _, n := range sortedNames(pkgs) {
 		fmt.Fprintf(h, "pkg %s %s\n", n, pkgs[n])
 	}
@@ -338,16 +358,24 @@ func contentKey(ctx context.Context, o BinOptions, env []string, pkgs map[string
 	return hex.EncodeToString(h.Sum(nil))[:24], nil
 }
 
-// goVersion asks the go command (with the build's environment, so the toolchain
-// that will build) for its version.
-func goVersion(ctx context.Context, goCmd, dir string, env []string) (string, error) {
-	cmd := exec.CommandContext(ctx, goCmd, "env", "GOVERSION")
+// goEnv asks the go command, with the build's environment (so the toolchain that
+// will build), for the named settings, one per line.
+func goEnv(ctx context.Context, goCmd, dir string, env []string, keys ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, goCmd, append([]string{"env"}, keys...)...)
 	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.Output()
 	if err != nil {
-		return "", fmt.Errorf("buildzip: go env GOVERSION: %w", err)
+		return "", fmt.Errorf("buildzip: go env %s: %w", strings.Join(keys, " "), err)
 	}
 	return strings.TrimSpace(string(out)), nil
+}
+
+// flags are the go build flags: BuildFlags, or none for a tool.
+func (o BinOptions) flags() []string {
+	if o.Tool {
+		return nil
+	}
+	return BuildFlags
 }
 
 // prune removes cached builds beyond the newest keepBuilds, never keep itself.

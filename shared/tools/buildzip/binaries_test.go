@@ -2,6 +2,7 @@ package buildzip
 
 import (
 	"context"
+	"debug/buildinfo"
 	"os"
 	"path/filepath"
 	"strings"
@@ -148,5 +149,50 @@ func TestIncompleteBuildIsNotUsed(t *testing.T) {
 	}
 	if d2, err := Binaries(context.Background(), opts); err != nil || d2 != d || builds(t, log) != 2 {
 		t.Fatalf("incomplete folder reused: %q %v (%d builds)", d2, err, builds(t, log))
+	}
+}
+
+// TestToolIsBuiltWithTheGoCommandsOwnSettings: a tool is built without the deploy
+// flags and tags, with the environment's settings (which are part of its cache
+// key), and only for this machine.
+func TestToolIsBuiltWithTheGoCommandsOwnSettings(t *testing.T) {
+	mod, goCmd, log := tinyModule(t)
+	cache := t.TempDir()
+	env := append(os.Environ(), "GOTOOLCHAIN=local", "CGO_ENABLED=0")
+	tool := BinOptions{ModuleDir: mod, Extra: map[string]string{"hi": "./cmd/other/hello"}, Tool: true, Env: env, GoCmd: goCmd, CacheDir: cache}
+	ctx := context.Background()
+	d, err := Binaries(ctx, tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bi, err := buildinfo.ReadFile(filepath.Join(d, "hi"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "-trimpath" || s.Key == "-tags" || s.Key == "-ldflags" {
+			t.Errorf("tool built with %s=%s", s.Key, s.Value)
+		}
+	}
+	deployed := tool
+	deployed.Tool, deployed.Target = false, Host()
+	d2, err := Binaries(ctx, deployed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d2 == d || builds(t, log) != 2 {
+		t.Fatalf("tool and deploy builds share %q (%d builds)", d, builds(t, log))
+	}
+	// The go command's settings decide a tool's bytes, so they key its cache.
+	withCgo := tool
+	withCgo.Env = append(append([]string(nil), os.Environ()...), "GOTOOLCHAIN=local", "CGO_ENABLED=1")
+	if d3, err := Binaries(ctx, withCgo); err != nil || d3 == d {
+		t.Fatalf("a tool built with other settings reused %q: %v", d3, err)
+	}
+
+	other := tool
+	other.Target = Target{GOOS: "plan9", GOARCH: "arm"}
+	if _, err := Binaries(ctx, other); err == nil || !strings.Contains(err.Error(), "for this machine") {
+		t.Fatalf("a tool for another platform: %v", err)
 	}
 }

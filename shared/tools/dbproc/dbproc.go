@@ -2,7 +2,9 @@
 // process for the local run, the bench command and the tests without MariaDB. The
 // engine is a large program; built once through the content-keyed build cache
 // (shared/tools/buildzip) rather than linked into every test binary, it costs
-// its link once per change of the sources instead of once per package tested.
+// its link once per change of the sources instead of once per package tested. It
+// never ships, so it is built as a tool, with the go command's own settings:
+// `go test ./...` compiles its packages the same way, and the build reuses them.
 package dbproc
 
 import (
@@ -43,7 +45,7 @@ type Server struct {
 // buildzip.BinOptions (either may be nil).
 func Build(ctx context.Context, moduleDir string, log io.Writer, progress func(string, time.Duration)) (string, error) {
 	dir, err := buildzip.Binaries(ctx, buildzip.BinOptions{ModuleDir: moduleDir, Extra: map[string]string{Name: Package},
-		Target: buildzip.Host(), Log: log, Progress: progress})
+		Tool: true, Log: log, Progress: progress})
 	if err != nil {
 		return "", fmt.Errorf("dbproc: building the embedded engine: %w", err)
 	}
