@@ -45,11 +45,11 @@ func names(n int) string {
 }
 
 // TestKitRoundTrips holds the round trips of every Kit call, single-row and at the
-// interfaces' largest lists, on one counted connection as a function instance
-// holds it. It counts and does not time: the request and I/O budgets are
-// generous because the embedded engine's memory tables take from ten seconds to
-// over a minute (on a busy machine) for 10,000 new rows, each inserted row being
-// compared with every stored one; the benchmarks measure time, on MariaDB.
+// interfaces' largest lists (the department list at 2,000 on the embedded engine),
+// on one counted connection as a function instance holds it. It counts and does
+// not time: the request and I/O budgets are generous because the embedded
+// engine's memory tables compare each inserted row with every stored one; the
+// benchmarks measure time, on MariaDB.
 func TestKitRoundTrips(t *testing.T) {
 	const budget = 5 * time.Minute
 	c := &dbtest.Counter{}
@@ -59,6 +59,14 @@ func TestKitRoundTrips(t *testing.T) {
 	app := fmt.Sprintf(`{"instanceId":"i-1","tenantId":"t-1","appId":"app-1","clientId":"c","clientSecret":%q,"flag":%%d,"testFlag":0}`, secret)
 	single := `{"instanceId":"i-1","tenantId":"t-1","orgCode":"d1","orgName":"Sales","parentCode":"","flag":%d,"testFlag":0,"timeStamp":"20220413093539534"}`
 	tenant := strings.NewReplacer("huaiweitest123456", "i-1", "68cbc86", "t-1").Replace(tenantAdd)
+	// The embedded engine finds a primary key by scanning the whole table, so
+	// storing n departments costs it n² comparisons (14 s for the 10,000 allowed,
+	// 0.6 s for 2,000, which shows as well that the round trips do not grow with
+	// the list); on MariaDB (CI) the list is the most the protocol allows.
+	bigOrgs := kit.MaxOrgs
+	if dbtest.Embedded() {
+		bigOrgs = 2000
+	}
 	calls := []struct{ name, iface, body string }{
 		{"tenantSync add", "tenantSync", tenant},
 		{"tenantSync modify", "tenantSync", strings.Replace(tenant, `"flag":1`, `"flag":2`, 1)},
@@ -77,7 +85,7 @@ func TestKitRoundTrips(t *testing.T) {
 		{"singleOrgSync delete", "singleOrgSync", fmt.Sprintf(single, 0)},
 		{"allOrgSync, 1 department", "allOrgSync", orgBody(orgList(1))},
 		// Another tenant: the embedded engine deletes rows one comparison at a time.
-		{"allOrgSync, 10,000 departments", "allOrgSync", strings.Replace(orgBody(orgList(kit.MaxOrgs)), `"t-1"`, `"t-big"`, 1)},
+		{fmt.Sprintf("allOrgSync, %d departments", bigOrgs), "allOrgSync", strings.Replace(orgBody(orgList(bigOrgs)), `"t-1"`, `"t-big"`, 1)},
 		{"applicationSync delete", "applicationSync", fmt.Sprintf(app, 0)},
 		{"tenantSync delete", "tenantSync", strings.Replace(tenant, `"flag":1`, `"flag":0`, 1)},
 	}
@@ -93,11 +101,11 @@ func TestKitRoundTrips(t *testing.T) {
 	if c.Dials() != 1 {
 		t.Errorf("%d connections opened, want 1: a failed or abandoned transaction dropped one", c.Dials())
 	}
-	if n := h.count("kit_orgs", "tenant_id = 't-big'"); n != kit.MaxOrgs {
-		t.Errorf("%d departments stored, want %d", n, kit.MaxOrgs)
+	if n := h.count("kit_orgs", "tenant_id = 't-big'"); n != bigOrgs {
+		t.Errorf("%d departments stored, want %d", n, bigOrgs)
 	}
-	if n := h.total(); n != len(calls)+kit.MaxOrgs {
-		t.Errorf("%d rows left after deleting tenant t-1, want the %d nonces and the other tenant's %d departments", n, len(calls), kit.MaxOrgs)
+	if n := h.total(); n != len(calls)+bigOrgs {
+		t.Errorf("%d rows left after deleting tenant t-1, want the %d nonces and the other tenant's %d departments", n, len(calls), bigOrgs)
 	}
 }
 

@@ -32,11 +32,14 @@ var (
 
 // Engine names the engine tests run on, for log lines.
 func Engine() string {
-	if os.Getenv(EnvDSN) != "" {
+	if !Embedded() {
 		return "mysql (" + EnvDSN + ")"
 	}
 	return "embedded"
 }
+
+// Embedded reports whether the tests run on the embedded engine (no EnvDSN).
+func Embedded() bool { return os.Getenv(EnvDSN) == "" }
 
 // serverDSN returns a DSN for the test server without a database selected.
 func serverDSN(t testing.TB) *mysql.Config {
