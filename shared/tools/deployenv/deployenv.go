@@ -109,7 +109,10 @@ func defaulted(raw []byte) map[string]bool {
 }
 
 type analysis struct {
-	raw     []byte
+	raw []byte
+	// rawRefs are the variables serverless.yml names, in order of appearance:
+	// what a parse of it reads from the environment.
+	rawRefs []string
 	profile string
 	getenv  func(string) string
 	// tmpl is serverless.yml narrowed to the profile with every value as
@@ -139,7 +142,7 @@ func Analyze(raw []byte, profile string, getenv func(string) string) (*Report, e
 	if err != nil {
 		return nil, fmt.Errorf("deployenv: %w", err)
 	}
-	a := &analysis{raw: raw, profile: profile, getenv: getenv, tmpl: tmpl,
+	a := &analysis{raw: raw, rawRefs: names(raw), profile: profile, getenv: getenv, tmpl: tmpl,
 		settingRefs: map[string]map[string]bool{}, planRefs: map[string]map[string]bool{},
 		parsed: map[string]*manifest.Manifest{}, verdicts: map[string][]string{}, plans: map[*manifest.Manifest]map[string]error{}}
 	rep := &Report{Profile: profile, Functions: tmpl.Names()}
@@ -211,6 +214,11 @@ func placeholder(n string) string { return "<" + n + ">" }
 // refs lists the variables a part of the manifest (as written) names.
 func refs(v any) []string {
 	b, _ := json.Marshal(v)
+	return names(b)
+}
+
+// names lists the variables text names, in order of appearance.
+func names(b []byte) []string {
 	var out []string
 	for _, m := range envRef.FindAllSubmatch(b, -1) {
 		out = append(out, string(m[1]))
@@ -237,8 +245,8 @@ func (a *analysis) settings(fn string, env func(string) string) map[string]strin
 // file names.
 func (a *analysis) manifest(env func(string) string) (*manifest.Manifest, error) {
 	var key strings.Builder
-	for _, m := range envRef.FindAllSubmatch(a.raw, -1) {
-		key.WriteString(string(m[1]) + "=" + env(string(m[1])) + "\x00")
+	for _, n := range a.rawRefs {
+		key.WriteString(n + "=" + env(n) + "\x00")
 	}
 	if m, ok := a.parsed[key.String()]; ok {
 		return m, nil
