@@ -484,8 +484,8 @@ func TestOversizedBodyOnEveryRoute(t *testing.T) {
 		}
 		// The log line travels through the process's stderr, the answer through
 		// the runtime API: allow the line a moment to arrive.
-		for i := 0; i < 50 && !strings.Contains(out.String(), id); i++ {
-			time.Sleep(100 * time.Millisecond)
+		for i := 0; i < 500 && !strings.Contains(out.String(), id); i++ {
+			time.Sleep(10 * time.Millisecond)
 		}
 		if !strings.Contains(out.String(), id) {
 			t.Errorf("%s: request id %s is not in the function's log", what, id)
