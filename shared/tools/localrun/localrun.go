@@ -132,33 +132,39 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	}
 	s.Manifest = m
 
-	if s.DSN == "" {
-		bin, err := dbproc.Build(ctx, o.ModuleDir, o.BuildOutput, o.BuildProgress)
-		if err != nil {
-			return nil, err
-		}
-		if s.db, err = dbproc.Run(bin); err != nil {
-			return nil, err
-		}
-		s.Embedded = true
-		if err := createDatabase(ctx, s.db.DSN(""), "kgseller"); err != nil {
-			s.Close()
-			return nil, err
-		}
-		s.DSN = s.db.DSN("kgseller")
+	// The functions build while the engine builds and starts: with an empty
+	// build cache the two go builds share the machine's cores.
+	var mu sync.Mutex
+	if progress := o.BuildProgress; progress != nil {
+		o.BuildProgress = func(name string, took time.Duration) { mu.Lock(); defer mu.Unlock(); progress(name, took) }
 	}
-	if err := applyMigrations(ctx, s.DSN); err != nil {
+	o.BuildOutput = &lockedWriter{mu: &mu, w: o.BuildOutput}
+	type build struct {
+		dir string
+		err error
+	}
+	buildCtx, cancelBuild := context.WithCancel(ctx)
+	defer cancelBuild()
+	built := make(chan build, 1)
+	go func() {
+		// Built as scripts/build builds the deployed ones (the same flags and
+		// tags), for this machine's platform.
+		dir, err := buildzip.Binaries(buildCtx, buildzip.BinOptions{ModuleDir: o.ModuleDir, Names: m.Names(), Target: buildzip.Host(),
+			Log: o.BuildOutput, Progress: o.BuildProgress, CacheDir: o.BuildCache})
+		built <- build{dir, err}
+	}()
+	if err := s.startDatabase(ctx, o); err != nil {
+		cancelBuild()
+		<-built
 		s.Close()
 		return nil, err
 	}
-	// The binaries are built as scripts/build builds the deployed ones (the same
-	// flags and tags), for this machine's platform.
-	binDir, err := buildzip.Binaries(ctx, buildzip.BinOptions{ModuleDir: o.ModuleDir, Names: m.Names(), Target: buildzip.Host(),
-		Log: o.BuildOutput, Progress: o.BuildProgress, CacheDir: o.BuildCache})
-	if err != nil {
+	b := <-built
+	if b.err != nil {
 		s.Close()
-		return nil, err
+		return nil, b.err
 	}
+	binDir := b.dir
 	env := append([]string(nil), o.Env...)
 	env = setEnv(env, "DB_DSN", s.DSN)
 	env = setEnv(env, "KG_ACCESS_KEY", s.AccessKey)
@@ -224,6 +230,38 @@ func Start(ctx context.Context, o Options) (*Stack, error) {
 	s.stop = append(s.stop, cancel)
 	s.Emulator.StartTimers(timers, o.TimerEvery)
 	return s, nil
+}
+
+// startDatabase starts the embedded engine when no DSN is given and applies the
+// migrations.
+func (s *Stack) startDatabase(ctx context.Context, o Options) error {
+	if s.DSN == "" {
+		bin, err := dbproc.Build(ctx, o.ModuleDir, o.BuildOutput, o.BuildProgress)
+		if err != nil {
+			return err
+		}
+		if s.db, err = dbproc.Run(bin); err != nil {
+			return err
+		}
+		s.Embedded = true
+		if err := createDatabase(ctx, s.db.DSN(""), "kgseller"); err != nil {
+			return err
+		}
+		s.DSN = s.db.DSN("kgseller")
+	}
+	return applyMigrations(ctx, s.DSN)
+}
+
+// lockedWriter serialises the writes of the two builds.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // Timeouts of the local run's HTTP server. Like API Gateway in front of the
