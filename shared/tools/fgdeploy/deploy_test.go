@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
@@ -21,6 +22,22 @@ import (
 	"github.com/kgseller/kgseller/shared/tools/buildzip"
 	"github.com/kgseller/kgseller/shared/tools/manifest"
 )
+
+// TestMain runs up to 8 tests at once unless -parallel is given: most of them
+// wait out the deploy tool's back-offs against the fake cloud rather than use
+// the CPU.
+func TestMain(m *testing.M) {
+	flag.Parse()
+	given := false
+	flag.Visit(func(f *flag.Flag) { given = given || f.Name == "test.parallel" })
+	if !given {
+		if err := flag.Set("test.parallel", "8"); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	os.Exit(m.Run())
+}
 
 const (
 	testAK      = "TESTAK0123456789"
