@@ -81,8 +81,8 @@ const keepBuilds = 8
 const completeMark = ".complete"
 
 // Binaries builds each function (and Extra command) with the deploy flags and tags
-// (BuildFlags) for o.Target, or as a tool (o.Tool), and returns the folder holding one executable per
-// name. With the cache, a folder built for the same content is returned as it is;
+// (BuildFlags) for o.Target, or as a tool (o.Tool), and returns the folder holding
+// one executable per name. With the cache, a folder built for the same content is returned as it is;
 // concurrent callers (test packages run in parallel) build it once.
 func Binaries(ctx context.Context, o BinOptions) (string, error) {
 	pkgs, err := packages(o)
@@ -296,7 +296,8 @@ func watch(dir string, names []string, start time.Time, progress func(string, ti
 // contentKey names a build by everything that decides its bytes: the go.mod and
 // go.sum, every non-test Go file of the functions and of the code they link (all
 // of shared/ but the tools and the test doubles, which functions never import), the
-// extra commands' folders, the toolchain, the flags and the target.
+// extra commands' folders, the toolchain, the flags and the target (and, for a
+// tool, the go command's own settings).
 func contentKey(ctx context.Context, o BinOptions, env []string, pkgs map[string]string) (string, error) {
 	h := sha256.New()
 	// The toolchain that will build; a tool's build also depends on the go
