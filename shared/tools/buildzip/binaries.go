@@ -82,8 +82,9 @@ const completeMark = ".complete"
 
 // Binaries builds each function (and Extra command) with the deploy flags and tags
 // (BuildFlags) for o.Target, or as a tool (o.Tool), and returns the folder holding
-// one executable per name. With the cache, a folder built for the same content is returned as it is;
-// concurrent callers (test packages run in parallel) build it once.
+// one executable per name. With the cache, a folder built for the same content is
+// returned as it is; concurrent callers (test packages run in parallel) build it
+// once.
 func Binaries(ctx context.Context, o BinOptions) (string, error) {
 	pkgs, err := packages(o)
 	if err != nil {
